@@ -1,0 +1,15 @@
+import { MessagingTables1764200000000 } from '#libs/messaging';
+import type { ServiceDefinition } from '#libs/platform';
+import { IngestEnv } from './config.js';
+import { IngestModule } from './ingest.module.js';
+import { Integration } from './integrations/integration.entity.js';
+import { IngestInitial1764300000000 } from './migrations/1764300000000-ingest-initial.js';
+
+export const ingestService: ServiceDefinition<typeof IngestEnv> = {
+  name: 'alert-ingest',
+  env: IngestEnv,
+  module: () => IngestModule,
+  entities: [Integration],
+  migrations: [MessagingTables1764200000000, IngestInitial1764300000000],
+  consumes: [],
+};

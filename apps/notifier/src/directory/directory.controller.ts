@@ -1,0 +1,24 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import type { EventData } from '#libs/contracts';
+import { OnEvent, type EventContext } from '#libs/messaging';
+
+/** notifier's own copy of the people it pages, kept from oncall's user events. */
+@Controller()
+export class DirectoryController {
+  @OnEvent('user.upserted')
+  async onUserUpserted(@Payload() u: EventData<'user.upserted'>, @Ctx() ctx: EventContext): Promise<void> {
+    await ctx.manager.query(
+      `INSERT INTO users (id, name, email, time_zone, deleted, updated_at) VALUES ($1, $2, $3, $4, false, $5)
+       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email, time_zone = EXCLUDED.time_zone,
+         deleted = false, updated_at = EXCLUDED.updated_at
+       WHERE users.updated_at <= EXCLUDED.updated_at`,
+      [u.userId, u.name, u.email, u.timeZone, ctx.envelope.occurredAt],
+    );
+  }
+
+  @OnEvent('user.deleted')
+  async onUserDeleted(@Payload() u: EventData<'user.deleted'>, @Ctx() ctx: EventContext): Promise<void> {
+    await ctx.manager.query('UPDATE users SET deleted = true, updated_at = $2 WHERE id = $1', [u.userId, ctx.envelope.occurredAt]);
+  }
+}

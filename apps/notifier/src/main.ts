@@ -1,0 +1,4 @@
+import { runMain } from '#libs/platform';
+import { notifierService } from './service.js';
+
+await runMain(notifierService);

@@ -1,0 +1,14 @@
+import { MessagingTables1764200000000 } from '#libs/messaging';
+import type { ServiceDefinition } from '#libs/platform';
+import { NotifierEnv } from './config.js';
+import { NotifierInitial1764300000000 } from './migrations/1764300000000-notifier-initial.js';
+import { NotifierModule } from './notifier.module.js';
+
+export const notifierService: ServiceDefinition<typeof NotifierEnv> = {
+  name: 'notifier',
+  env: NotifierEnv,
+  module: (config) => NotifierModule.forConfig(config),
+  entities: [],
+  migrations: [MessagingTables1764200000000, NotifierInitial1764300000000],
+  consumes: ['pages', 'incidents', 'directory'],
+};

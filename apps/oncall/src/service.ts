@@ -1,0 +1,17 @@
+import { MessagingTables1764200000000 } from '#libs/messaging';
+import type { ServiceDefinition } from '#libs/platform';
+import { OncallEnv } from './config.js';
+import { EscalationPolicy } from './escalation/policy.entity.js';
+import { OncallInitial1764300000000 } from './migrations/1764300000000-oncall-initial.js';
+import { OncallModule } from './oncall.module.js';
+import { Service } from './services/service.entity.js';
+import { User } from './users/user.entity.js';
+
+export const oncallService: ServiceDefinition<typeof OncallEnv> = {
+  name: 'oncall',
+  env: OncallEnv,
+  module: () => OncallModule,
+  entities: [User, Service, EscalationPolicy],
+  migrations: [MessagingTables1764200000000, OncallInitial1764300000000],
+  consumes: ['incidents'],
+};

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/*
+ * Every environment variable a service reads is declared once, here or in the service's own schema,
+ * and validated at boot. Code asks the typed config object, never process.env.
+ */
+
+const brokerList = z
+  .string()
+  .min(1)
+  .refine((s) => s.split(',').every((b) => /^[^\s:,]+:\d{1,5}$/.test(b.trim())), {
+    message: 'must be a comma-separated list of host:port, e.g. 127.0.0.1:9092',
+  })
+  .transform((s) => s.split(',').map((b) => b.trim()));
+
+const postgresUrl = z
+  .string()
+  .min(1)
+  .refine((s) => /^postgres(ql)?:\/\/.+\/[^/]+$/.test(s), {
+    message: 'must be a PostgreSQL URL naming a database, e.g. postgres://postgres@127.0.0.1:5432/klaxon_oncall',
+  });
+
+const port = z.coerce
+  .number({ message: 'must be a port number' })
+  .int('must be a whole number')
+  .min(0)
+  .max(65535, 'must be at most 65535');
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const CommonEnv = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: port,
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: postgresUrl,
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  KAFKA_BROKERS: brokerList,
+  /** Prepended to every topic name; tests use one per run. */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"').default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Signs API tokens and acknowledgement links; at least 32 characters. */
+  AUTH_SECRET: z.string().min(32, 'must be at least 32 characters (it signs API tokens and links)'),
+  /** Accepted as an admin bearer token so the first user can be created; unset it once real tokens exist. */
+  BOOTSTRAP_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  MIGRATE_ON_START: bool.default(true),
+  /** Lets a test fast-forward this process's clock over HTTP. Refused unless NODE_ENV=test. */
+  TEST_CLOCK: bool.default(false),
+  /** Test-only fault injection: the named crash point kills the process with SIGKILL. */
+  CRASH_AT: z.string().optional(),
+});
+
+export type CommonConfig = z.output<typeof CommonEnv>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment against a schema; throws ConfigError naming the first bad variable. */
+export function parseConfig<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+  // Empty strings count as unset, as in most dotenv tooling.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) {
+    const cfg = result.data as z.output<S> & Partial<CommonConfig>;
+    if (cfg.TEST_CLOCK && cfg.NODE_ENV !== 'test') throw new ConfigError('TEST_CLOCK is set but NODE_ENV is not "test": a controllable clock is for tests only');
+    return cfg;
+  }
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0] ?? '(environment)');
+  const got = env[name];
+  const message = got === undefined || got === '' ? `${name} is missing` : `${name} is invalid: ${issue.message}`;
+  throw new ConfigError(got === undefined || got === '' ? `${message}${hint(issue)}` : `${message} (got "${redactValue(name, got)}")`);
+}
+
+function hint(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_type' ? '' : `: ${issue.message}`;
+}
+
+function redactValue(name: string, value: string): string {
+  if (/SECRET|TOKEN|PASSWORD|KEY/i.test(name)) return '<redacted>';
+  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+}
+
+/** For main.ts: parse or print one clear line and exit 1. */
+export function loadConfigOrExit<S extends z.ZodObject>(service: string, schema: S, env = process.env): z.output<S> {
+  try {
+    return parseConfig(schema, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${service}: configuration error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+export const env = { brokerList, postgresUrl, port, bool };
+
+/** Injection token for a service's typed configuration. */
+export const CONFIG = Symbol('KLAXON_CONFIG');

@@ -1,0 +1,4 @@
+export * from './topics.js';
+export * from './envelope.js';
+export * from './events.js';
+export * from './validate.js';

@@ -1,0 +1,99 @@
+import pg from 'pg';
+import { DataSource, type DataSourceOptions, type EntitySchema, type MixedList } from 'typeorm';
+import type { Logger } from 'pino';
+
+export interface DatabaseSettings {
+  url: string;
+  /** Shown in pg_stat_activity. */
+  applicationName: string;
+  entities: MixedList<Function | string | EntitySchema>;
+  migrations: Function[];
+  poolSize?: number;
+}
+
+/** The one way a service builds its TypeORM data source: migrations only, never synchronize. */
+export function dataSourceOptions(s: DatabaseSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: s.url,
+    entities: s.entities,
+    migrations: s.migrations,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    applicationName: s.applicationName,
+    extra: {
+      max: s.poolSize ?? 10,
+      connectionTimeoutMillis: 5000,
+      // A statement stuck behind a lock for this long is a bug, not a wait worth making.
+      statement_timeout: 60000,
+      idle_in_transaction_session_timeout: 120000,
+    },
+  };
+}
+
+/** Creates the service's database when it does not exist yet (first start, fresh test run). */
+export async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  if (!/^[a-zA-Z0-9_]+$/.test(name)) throw new Error(`database name "${name}" may hold only letters, digits and _`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) {
+      try {
+        await client.query(`CREATE DATABASE "${name}"`);
+      } catch (err) {
+        // 42P04 duplicate_database (another instance won the race); 23505 can surface the same race.
+        const code = (err as { code?: string }).code;
+        if (code !== '42P04' && code !== '23505') throw err;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Runs pending migrations under an advisory lock, so several instances starting together apply
+ * each migration once.
+ */
+export async function runMigrations(dataSource: DataSource, logger?: Logger): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [0x6b6c7802]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    if (applied.length) logger?.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+    return applied.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [0x6b6c7802]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+/** Initialises a data source, creating the database first when needed. */
+export async function openDatabase(settings: DatabaseSettings): Promise<DataSource> {
+  await ensureDatabase(settings.url);
+  const ds = new DataSource(dataSourceOptions(settings));
+  await ds.initialize();
+  return ds;
+}
+
+interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Runs SQL and returns its rows. TypeORM's query() answers UPDATE and DELETE with
+ * [rows, rowCount] instead of rows; use this for any UPDATE/DELETE … RETURNING.
+ */
+export async function queryRows<T>(db: Queryable, sql: string, params: unknown[] = []): Promise<T[]> {
+  const result = await db.query(sql, params);
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}

@@ -1,0 +1,155 @@
+import type { Producer, TopicMessages } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { Metrics } from '#libs/observability';
+import { crashPoint } from './crash.js';
+import { errorMessage, sleep } from './errors.js';
+import { Wakeup, type PgListener } from './listener.js';
+
+/** All relays of one service share this lock: one publishes while the others stand by. */
+const RELAY_LOCK_ID = 0x6b6c7801;
+
+export interface RelaySettings {
+  batchSize?: number;
+  /** Fallback poll when no NOTIFY arrives (ms). */
+  pollIntervalMs?: number;
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  key: string;
+  type: string;
+  event_id: string;
+  payload: { correlationId?: string; producer?: string };
+}
+
+/**
+ * Publishes committed outbox rows to Kafka, oldest first, and deletes them once Kafka has
+ * acknowledged them (acks=all).
+ *
+ * Guarantees:
+ * - Nothing committed is lost: a row is deleted only after Kafka acknowledged it, in the same
+ *   transaction that locked it, so a crash before that commit leaves it for the next relay.
+ * - Order per key: one relay at a time (an advisory lock), rows in id order, one request in flight.
+ * - A crash after Kafka acknowledged but before the delete committed publishes that batch again;
+ *   every consumer is idempotent by event id, so the effect still happens once.
+ */
+export class OutboxRelay {
+  private readonly wakeup = new Wakeup();
+  private running = false;
+  private loopDone?: Promise<void>;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: Producer,
+    private readonly listener: PgListener,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    settings: RelaySettings = {},
+  ) {
+    this.batchSize = settings.batchSize ?? 500;
+    this.pollIntervalMs = settings.pollIntervalMs ?? 500;
+    this.listener.on('klaxon_outbox', this.wakeup.wake);
+    metrics.gauge('klaxon_outbox_pending', 'Outbox rows committed but not yet published', async () => {
+      const [row] = await this.dataSource.query('SELECT count(*)::int AS n FROM outbox');
+      return row.n;
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops after the batch in flight; publishes what is left first, so a clean shutdown leaves nothing behind. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wakeup.wake();
+    await this.loopDone;
+    try {
+      while ((await this.publishBatch()) > 0);
+    } catch (err) {
+      this.logger.warn({ err: errorMessage(err) }, 'outbox not drained at shutdown; the next start publishes it');
+    }
+  }
+
+  /** Nudges the relay (after a local commit). */
+  wake(): void {
+    this.wakeup.wake();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        const published = await this.publishBatch();
+        failures = 0;
+        if (published >= this.batchSize) continue;
+        await this.wakeup.wait(this.pollIntervalMs);
+      } catch (err) {
+        failures += 1;
+        const delay = Math.min(100 * 2 ** failures, 5000);
+        this.logger.warn({ err: errorMessage(err), retryInMs: delay }, 'outbox relay could not publish; will retry');
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Publishes one batch; returns how many rows it published (0 when idle or another relay holds the lock). */
+  async publishBatch(): Promise<number> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const [{ locked }] = await runner.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK_ID]);
+      if (!locked) {
+        await runner.rollbackTransaction();
+        return 0;
+      }
+      const rows: OutboxRow[] = await runner.query(
+        'SELECT id, topic, key, type, event_id, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE',
+        [this.batchSize],
+      );
+      if (rows.length === 0) {
+        await runner.commitTransaction();
+        return 0;
+      }
+      crashPoint('relay.before-publish');
+      await this.producer.sendBatch({ topicMessages: toTopicMessages(rows), acks: -1 });
+      crashPoint('relay.after-publish');
+      await runner.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      await runner.commitTransaction();
+      this.metrics.outboxPublished.inc(rows.length);
+      return rows.length;
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+function toTopicMessages(rows: OutboxRow[]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>();
+  for (const row of rows) {
+    let tm = byTopic.get(row.topic);
+    if (!tm) byTopic.set(row.topic, (tm = { topic: row.topic, messages: [] }));
+    tm.messages.push({
+      key: row.key,
+      value: JSON.stringify(row.payload),
+      headers: {
+        'event-id': row.event_id,
+        'event-type': row.type,
+        'correlation-id': row.payload.correlationId ?? '',
+        producer: row.payload.producer ?? '',
+      },
+    });
+  }
+  return [...byTopic.values()];
+}

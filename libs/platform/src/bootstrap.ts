@@ -1,0 +1,205 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { z } from 'zod';
+import { TokenService } from '#libs/auth';
+import { OffsetClock, SystemClock, type Clock } from '#libs/clock';
+import { ConfigError, parseConfig, type CommonConfig } from '#libs/config';
+import type { TopicId } from '#libs/contracts';
+import { openDatabase, runMigrations } from '#libs/database';
+import {
+  KafkaEventTransport,
+  Outbox,
+  OutboxRelay,
+  PgListener,
+  TimerRunner,
+  Timers,
+  armCrashPoint,
+  createKafka,
+  createProducer,
+  ensureTopics,
+  errorMessage,
+  sleep,
+} from '#libs/messaging';
+import { Metrics, PinoNestLogger, createLogger } from '#libs/observability';
+import { bodyParsers, requestContext } from './http.js';
+import { PlatformModule } from './platform.module.js';
+import { Runtime } from './runtime.js';
+
+export interface ServiceDefinition<S extends z.ZodObject = z.ZodObject> {
+  /** alert-ingest, oncall, notifier or incidents: names logs, metrics, the consumer group and the producer. */
+  name: string;
+  /** The service's environment schema (CommonEnv extended). */
+  env: S;
+  /** The service's own modules, given its typed config. */
+  module: (config: z.output<S>) => DynamicModule | Type<unknown>;
+  entities: Function[];
+  migrations: Function[];
+  /** Topics whose events this service handles with @EventPattern. */
+  consumes: TopicId[];
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  /** Tests inject a clock they can move. */
+  clock?: Clock;
+}
+
+export interface RunningService {
+  app: INestApplication;
+  runtime: Runtime;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+@Module({})
+class ServiceRootModule {}
+
+/**
+ * Boots a service: validates config, opens its database (running migrations), connects to Kafka,
+ * and starts HTTP, the event consumer, the outbox relay and the timer runner. Kafka being down
+ * does not stop the boot: the outbox holds events and /health/ready reports it.
+ */
+export async function startService<S extends z.ZodObject>(def: ServiceDefinition<S>, options: StartOptions = {}): Promise<RunningService> {
+  const config = parseConfig(def.env, options.env ?? process.env) as z.output<S> & CommonConfig;
+  armCrashPoint(config.CRASH_AT);
+  const logger = createLogger(def.name, config.LOG_LEVEL);
+  const clock = options.clock ?? (config.TEST_CLOCK ? new OffsetClock() : new SystemClock());
+  const metrics = new Metrics(def.name);
+
+  const dataSource = await retry(logger, 'PostgreSQL', () =>
+    openDatabase({
+      url: config.DATABASE_URL,
+      applicationName: `klaxon-${def.name}`,
+      entities: def.entities,
+      migrations: def.migrations,
+      poolSize: config.DATABASE_POOL_SIZE,
+    }),
+  );
+  if (config.MIGRATE_ON_START) await runMigrations(dataSource, logger);
+
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `klaxon-${def.name}`, logger });
+  const producer = createProducer(kafka);
+  const admin = kafka.admin();
+  const listener = new PgListener(config.DATABASE_URL, logger);
+  const outbox = new Outbox({ producer: def.name, topicPrefix: config.KAFKA_TOPIC_PREFIX, clock });
+  const timers = new Timers(clock);
+  const timerRunner = new TimerRunner(dataSource, clock, listener, metrics, logger);
+  const relay = new OutboxRelay(dataSource, producer, listener, metrics, logger);
+  const tokens = new TokenService(config.AUTH_SECRET, config.BOOTSTRAP_ADMIN_TOKEN);
+  const runtime = new Runtime(def.name, config, logger, clock, metrics, dataSource, kafka, producer, admin, listener, outbox, timers, timerRunner, relay, tokens);
+
+  const kafkaReady = connectKafka(runtime);
+
+  const app = await NestFactory.create(
+    { module: ServiceRootModule, imports: [PlatformModule.forRoot(runtime), def.module(config)] },
+    { logger: new PinoNestLogger(logger), bodyParser: false, abortOnError: false },
+  );
+  app.use(requestContext(metrics, logger));
+  app.use(...bodyParsers());
+
+  let transport: KafkaEventTransport | undefined;
+  if (def.consumes.length) {
+    transport = new KafkaEventTransport({
+      kafka,
+      groupId: `klaxon-${def.name}`,
+      topics: def.consumes,
+      topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      dataSource,
+      producer,
+      metrics,
+      logger,
+    });
+    app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+  }
+  await app.init();
+  await listener.start();
+  relay.start();
+  timerRunner.start();
+  // The consumer starts once topics exist; until Kafka answers, HTTP still serves and events wait in the outbox.
+  void kafkaReady.then(() => app.startAllMicroservices()).catch((err) => logger.error({ err: errorMessage(err) }, 'event consumer failed to start'));
+
+  const server: Server = await app.listen(config.PORT, config.HOST);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  // Always written, whatever LOG_LEVEL says: supervisors (the start command, tests) read the port from it.
+  logger.child({}, { level: 'info' }).info({ port, topicPrefix: config.KAFKA_TOPIC_PREFIX || undefined }, `${def.name} listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      logger.info('shutting down: finishing work in hand');
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await transport?.close();
+      await timerRunner.stop();
+      await relay.stop();
+      await app.close();
+      await listener.stop();
+      await producer.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      logger.info('stopped');
+    })());
+
+  return { app, runtime, url, port, close };
+}
+
+async function connectKafka(runtime: Runtime): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runtime.admin.connect();
+      await ensureTopics(runtime.admin, runtime.config.KAFKA_TOPIC_PREFIX);
+      await runtime.producer.connect();
+      return;
+    } catch (err) {
+      runtime.logger.warn({ err: errorMessage(err), attempt }, 'Kafka not reachable yet; retrying');
+      await sleep(Math.min(500 * attempt, 5000));
+    }
+  }
+}
+
+async function retry<T>(logger: ReturnType<typeof createLogger>, what: string, fn: () => Promise<T>, attempts = 30): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      logger.warn({ err: errorMessage(err), attempt: i }, `${what} not reachable yet; retrying`);
+      await sleep(Math.min(250 * i, 2000));
+    }
+  }
+}
+
+/** For a service's main.ts: start, stop cleanly on SIGINT/SIGTERM, and exit with one clear line on bad config. */
+export async function runMain<S extends z.ZodObject>(def: ServiceDefinition<S>): Promise<void> {
+  let running: RunningService;
+  try {
+    running = await startService(def);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${def.name}: configuration error: ${err.message}\n`);
+    } else {
+      process.stderr.write(`${def.name}: failed to start: ${errorMessage(err)}\n`);
+    }
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    running.runtime.logger.info({ signal }, 'signal received');
+    const force = setTimeout(() => process.exit(1), 20000);
+    force.unref();
+    running.close().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`${def.name}: error while stopping: ${errorMessage(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

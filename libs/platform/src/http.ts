@@ -1,0 +1,154 @@
+import {
+  type ArgumentsHost,
+  BadRequestException,
+  Catch,
+  HttpException,
+  StandardSchemaValidationPipe,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { throwError } from 'rxjs';
+import type { Logger } from 'pino';
+import { CORRELATION_HEADER, currentCorrelationId, sanitizeCorrelationId, withCorrelationId, type Metrics } from '#libs/observability';
+import { DomainError } from './errors.js';
+
+/** Request bodies above this are refused with 413 before they are read into memory. */
+export const MAX_BODY_BYTES = 512 * 1024;
+
+export interface RawBodyRequest extends Request {
+  rawBody?: Buffer;
+}
+
+/**
+ * JSON, form (Twilio) and text (AWS SNS) parsers with a size cap. The raw bytes are kept for
+ * signature checks (Grafana HMAC, SNS). Parser errors are answered here as JSON, with a message
+ * the sender can act on, instead of Express's HTML page.
+ */
+export function bodyParsers(limit = MAX_BODY_BYTES): (express.RequestHandler | express.ErrorRequestHandler)[] {
+  const keepRaw = (req: Request, _res: Response, buf: Buffer): void => {
+    (req as RawBodyRequest).rawBody = buf;
+  };
+  return [
+    express.json({ limit, verify: keepRaw, type: ['application/json', 'application/*+json'] }),
+    express.urlencoded({ limit, extended: false, verify: keepRaw }),
+    express.text({ limit, verify: keepRaw, type: 'text/plain' }),
+    // No body at all reads as {} so optional-body endpoints validate like empty objects.
+    (req: Request, _res: Response, next: NextFunction): void => {
+      if (req.body === undefined) req.body = {};
+      next();
+    },
+    (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+      const e = err as { type?: string; status?: number; message?: string };
+      if (e?.type === 'entity.too.large') {
+        res.status(413).json({ statusCode: 413, error: 'Payload Too Large', message: `Request body is larger than ${Math.round(limit / 1024)} KB` });
+      } else if (e?.type === 'entity.parse.failed') {
+        res.status(400).json({ statusCode: 400, error: 'Bad Request', message: `Request body is not valid JSON: ${e.message ?? 'parse error'}` });
+      } else if (e?.status && e.status >= 400 && e.status < 500) {
+        res.status(e.status).json({ statusCode: e.status, error: 'Bad Request', message: e.message ?? 'Request body could not be read' });
+      } else {
+        next(err);
+      }
+    },
+  ];
+}
+
+/** Correlation id in and out, request metrics, and one access-log line per request. */
+export function requestContext(metrics: Metrics, logger: Logger): express.RequestHandler {
+  return (req, res, next) => {
+    const correlationId = sanitizeCorrelationId(req.headers[CORRELATION_HEADER]);
+    withCorrelationId(correlationId, () => {
+      res.setHeader(CORRELATION_HEADER, currentCorrelationId()!);
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const route = (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : req.path);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+        metrics.httpDuration.observe({ method: req.method, route }, seconds);
+        if (route !== '/metrics' && !route.startsWith('/health')) {
+          logger.debug({ method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'http');
+        }
+      });
+      next();
+    });
+  };
+}
+
+/**
+ * Turns every error into a JSON answer: domain errors and Nest's HTTP exceptions keep their status
+ * and message; anything unexpected becomes a 500 that names the correlation id and is logged.
+ * In event handlers (rpc) the original error is passed on, so the consumer can tell a transient
+ * failure from a bad message.
+ */
+@Catch()
+export class KlaxonExceptionFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): unknown {
+    if (host.getType() !== 'http') return throwError(() => exception);
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) return;
+    if (exception instanceof DomainError) {
+      res.status(exception.status).json({
+        statusCode: exception.status,
+        error: httpErrorName(exception.status),
+        message: exception.message,
+        ...(exception.details !== undefined ? { details: exception.details } : {}),
+      });
+      return;
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const payload =
+        typeof body === 'string'
+          ? { statusCode: status, error: httpErrorName(status), message: body }
+          : { statusCode: status, error: httpErrorName(status), ...(body as object) };
+      res.status(status).json(payload);
+      return;
+    }
+    this.logger.error({ err: exception }, 'unhandled error in request');
+    res.status(500).json({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: `Something went wrong on our side and it has been logged (correlation id ${currentCorrelationId() ?? 'unknown'})`,
+    });
+  }
+}
+
+const NAMES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+export function httpErrorName(status: number): string {
+  return NAMES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Error');
+}
+
+/** Validates `@Body({ schema })`, `@Query({ schema })` and `@Param(…, { schema })` with zod (Standard Schema). */
+export function validationPipe(): StandardSchemaValidationPipe {
+  return new StandardSchemaValidationPipe({
+    exceptionFactory: (issues) =>
+      new BadRequestException({
+        message: `Request is invalid: ${issues
+          .slice(0, 10)
+          .map((i) => `${formatPath(i.path)}${i.message}`)
+          .join('; ')}`,
+        errors: issues.map((i) => `${formatPath(i.path)}${i.message}`),
+      }),
+  });
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey | { key: PropertyKey }> | undefined): string {
+  if (!path || path.length === 0) return '';
+  return `${path.map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: `;
+}

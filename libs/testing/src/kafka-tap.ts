@@ -1,0 +1,69 @@
+import { Kafka, logLevel, type Consumer, type IHeaders } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+
+export interface TappedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  json?: { id: string; type: string; key: string; data: Record<string, unknown>; correlationId: string };
+}
+
+/** Reads topics from the beginning, as an outside observer, so a test can assert what was published. */
+export class KafkaTap {
+  readonly messages: TappedMessage[] = [];
+  private consumer?: Consumer;
+
+  constructor(
+    private readonly brokers: string,
+    private readonly topics: string[],
+  ) {}
+
+  async start(): Promise<this> {
+    const kafka = new Kafka({ clientId: 'klaxon-test-tap', brokers: this.brokers.split(','), logLevel: logLevel.NOTHING });
+    this.consumer = kafka.consumer({ groupId: `tap-${randomUUID()}` });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const value = message.value?.toString() ?? null;
+        let json: TappedMessage['json'];
+        try {
+          json = value ? JSON.parse(value) : undefined;
+        } catch {
+          json = undefined;
+        }
+        this.messages.push({ topic, partition, offset: message.offset, key: message.key?.toString() ?? null, value, headers: decode(message.headers), json });
+      },
+    });
+    return this;
+  }
+
+  ofType(type: string): TappedMessage[] {
+    return this.messages.filter((m) => m.json?.type === type);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
+
+function decode(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String).join(',') : String(v);
+  return out;
+}
+
+/** Produces raw messages straight onto a topic (duplicates, poison), bypassing any outbox. */
+export async function produceRaw(brokers: string, topic: string, messages: { key?: string; value: string | null; headers?: Record<string, string> }[]): Promise<void> {
+  const kafka = new Kafka({ clientId: 'klaxon-test-producer', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}

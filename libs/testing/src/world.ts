@@ -1,0 +1,136 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { topicName, type TopicId } from '#libs/contracts';
+import { ServiceProcess, type ServiceName } from '#libs/devstack';
+import { startService, type RunningService, type ServiceDefinition, type StartOptions } from '#libs/platform';
+import type { Clock } from '#libs/clock';
+import { TEST_ADMIN_TOKEN, TEST_AUTH_SECRET, testInfra, uniqueId, type TestInfra } from './infra.js';
+import { KafkaTap } from './kafka-tap.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A small HTTP client for a service's API, with the test admin token unless told otherwise. */
+export class Api {
+  constructor(
+    readonly url: string,
+    private readonly token: string | null = TEST_ADMIN_TOKEN,
+  ) {}
+
+  as(token: string | null): Api {
+    return new Api(this.url, token);
+  }
+
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: {
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  get<T = any>(path: string): Promise<ApiResponse<T>> {
+    return this.request<T>('GET', path);
+  }
+  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>> {
+    return this.request<T>('POST', path, body ?? {}, headers);
+  }
+  put<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>> {
+    return this.request<T>('PUT', path, body ?? {});
+  }
+  patch<T = any>(path: string, body?: unknown): Promise<ApiResponse<T>> {
+    return this.request<T>('PATCH', path, body ?? {});
+  }
+  delete<T = any>(path: string): Promise<ApiResponse<T>> {
+    return this.request<T>('DELETE', path);
+  }
+}
+
+/**
+ * One test's world: its own databases (one per service), its own Kafka topic prefix, and the
+ * services it runs, in this process or as separate processes. `close()` stops them all.
+ */
+export class TestWorld {
+  readonly id = uniqueId();
+  readonly infra: TestInfra = testInfra();
+  readonly prefix = `t${this.id}.`;
+  private readonly processes: ServiceProcess[] = [];
+  private readonly running: RunningService[] = [];
+  private readonly taps: KafkaTap[] = [];
+
+  databaseUrl(service: string): string {
+    return `${this.infra.pgBase}/klx_${this.infra.runId}_${this.id}_${service.replace(/-/g, '_')}`;
+  }
+
+  topic(id: TopicId): string {
+    return topicName(id, this.prefix);
+  }
+
+  env(service: string, overrides: Record<string, string> = {}): Record<string, string> {
+    return {
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: this.databaseUrl(service),
+      KAFKA_BROKERS: this.infra.brokers,
+      KAFKA_TOPIC_PREFIX: this.prefix,
+      AUTH_SECRET: TEST_AUTH_SECRET,
+      BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      LOG_LEVEL: process.env.KLAXON_TEST_LOG_LEVEL ?? 'warn',
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      ...overrides,
+    };
+  }
+
+  /** Runs a service inside the test process (a clock can be injected). */
+  async start<S extends ServiceDefinition>(def: S, opts: { env?: Record<string, string>; clock?: Clock; instance?: string } = {}): Promise<RunningService & { api: Api }> {
+    const options: StartOptions = { env: this.env(def.name, opts.env), clock: opts.clock };
+    const svc = await startService(def, options);
+    this.running.push(svc);
+    return Object.assign(svc, { api: new Api(svc.url) });
+  }
+
+  /** Runs a built service as its own process (dist/ is built by the global setup). */
+  async spawn(name: ServiceName, overrides: Record<string, string> = {}): Promise<ServiceProcess & { api: Api }> {
+    const proc = new ServiceProcess({
+      name,
+      root: REPO_ROOT,
+      env: this.env(name, overrides),
+      logFile: path.join(REPO_ROOT, '.klaxon/test-logs', this.infra.runId, `${this.id}-${name}.log`),
+    });
+    this.processes.push(proc);
+    await proc.start();
+    // The port may change when the test restarts the process, so the client is made on each use.
+    Object.defineProperty(proc, 'api', { get: () => new Api(proc.url) });
+    return proc as ServiceProcess & { api: Api };
+  }
+
+  async tap(...topics: TopicId[]): Promise<KafkaTap> {
+    const tap = await new KafkaTap(this.infra.brokers, topics.map((t) => this.topic(t))).start();
+    this.taps.push(tap);
+    return tap;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.taps.map((t) => t.stop().catch(() => undefined)));
+    await Promise.all(this.running.map((s) => s.close().catch(() => undefined)));
+    await Promise.all(this.processes.map((p) => p.stop('SIGKILL').catch(() => undefined)));
+  }
+}
