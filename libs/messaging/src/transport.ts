@@ -88,6 +88,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   private async start(): Promise<void> {
+    if (this.closed) return;
     const { kafka, groupId, topics, topicPrefix } = this.settings;
     this.consumer = kafka.consumer({
       groupId,

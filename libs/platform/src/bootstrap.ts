@@ -92,7 +92,8 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
   const tokens = new TokenService(config.AUTH_SECRET, config.BOOTSTRAP_ADMIN_TOKEN);
   const runtime = new Runtime(def.name, config, logger, clock, metrics, dataSource, kafka, producer, admin, listener, outbox, timers, timerRunner, relay, tokens);
 
-  const kafkaReady = connectKafka(runtime);
+  const kafkaStop = new AbortController();
+  const kafkaReady = connectKafka(runtime, kafkaStop.signal);
 
   const app = await NestFactory.create(
     { module: ServiceRootModule, imports: [PlatformModule.forRoot(runtime), def.module(config)] },
@@ -120,7 +121,10 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
   relay.start();
   timerRunner.start();
   // The consumer starts once topics exist; until Kafka answers, HTTP still serves and events wait in the outbox.
-  void kafkaReady.then(() => app.startAllMicroservices()).catch((err) => logger.error({ err: errorMessage(err) }, 'event consumer failed to start'));
+  let closing: Promise<void> | undefined;
+  const consumerStarted = kafkaReady
+    .then(() => (closing ? undefined : app.startAllMicroservices()))
+    .catch((err) => logger.error({ err: errorMessage(err) }, 'event consumer failed to start'));
 
   const server: Server = await app.listen(config.PORT, config.HOST);
   const port = (server.address() as AddressInfo).port;
@@ -128,10 +132,11 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
   // Always written, whatever LOG_LEVEL says: supervisors (the start command, tests) read the port from it.
   logger.child({}, { level: 'info' }).info({ port, topicPrefix: config.KAFKA_TOPIC_PREFIX || undefined }, `${def.name} listening on ${url}`);
 
-  let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       logger.info('shutting down: finishing work in hand');
+      kafkaStop.abort();
+      await consumerStarted;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await transport?.close();
       await timerRunner.stop();
@@ -146,8 +151,8 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
   return { app, runtime, url, port, close };
 }
 
-async function connectKafka(runtime: Runtime): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+async function connectKafka(runtime: Runtime, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
     try {
       await runtime.admin.connect();
       await ensureTopics(runtime.admin, runtime.config.KAFKA_TOPIC_PREFIX);
@@ -155,7 +160,7 @@ async function connectKafka(runtime: Runtime): Promise<void> {
       return;
     } catch (err) {
       runtime.logger.warn({ err: errorMessage(err), attempt }, 'Kafka not reachable yet; retrying');
-      await sleep(Math.min(500 * attempt, 5000));
+      await sleep(Math.min(500 * attempt, 5000), signal);
     }
   }
 }

@@ -8,7 +8,7 @@ export interface TappedMessage {
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
-  json?: { id: string; type: string; key: string; data: Record<string, unknown>; correlationId: string };
+  json?: { id: string; type: string; key: string; data: Record<string, any>; correlationId: string };
 }
 
 /** Reads topics from the beginning, as an outside observer, so a test can assert what was published. */

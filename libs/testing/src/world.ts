@@ -93,7 +93,7 @@ export class TestWorld {
       KAFKA_TOPIC_PREFIX: this.prefix,
       AUTH_SECRET: TEST_AUTH_SECRET,
       BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-      LOG_LEVEL: process.env.KLAXON_TEST_LOG_LEVEL ?? 'warn',
+      LOG_LEVEL: process.env.KLAXON_TEST_LOG_LEVEL ?? 'error',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       ...overrides,
     };
