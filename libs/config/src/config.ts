@@ -39,6 +39,11 @@ export const CommonEnv = z.object({
   KAFKA_BROKERS: brokerList,
   /** Prepended to every topic name; tests use one per run. */
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"').default(''),
+  /**
+   * How long Kafka waits for a consumer that stopped heartbeating (a crashed process) before
+   * giving its partitions to another: the pause in event handling after a kill -9.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300000).default(10000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Signs API tokens and acknowledgement links; at least 32 characters. */
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters (it signs API tokens and links)'),

@@ -45,6 +45,7 @@ export interface KafkaTransportSettings {
   /** Attempts before a failing message is dead-lettered (transient infrastructure errors do not count). */
   maxAttempts?: number;
   partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
 }
 
 /**
@@ -92,8 +93,10 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const { kafka, groupId, topics, topicPrefix } = this.settings;
     this.consumer = kafka.consumer({
       groupId,
-      sessionTimeout: 30000,
-      heartbeatInterval: 3000,
+      // After a crash the group waits this long for the dead member before rebalancing.
+      sessionTimeout: this.settings.sessionTimeoutMs ?? 10000,
+      rebalanceTimeout: this.settings.sessionTimeoutMs ?? 10000,
+      heartbeatInterval: 1000,
       // Fresh groups start at the beginning: an event published before this service first ran is still handled.
       allowAutoTopicCreation: false,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },

@@ -113,6 +113,7 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
       producer,
       metrics,
       logger,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     });
     app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   }

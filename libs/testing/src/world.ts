@@ -95,6 +95,8 @@ export class TestWorld {
       BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       LOG_LEVEL: process.env.KLAXON_TEST_LOG_LEVEL ?? 'error',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      // The broker's minimum: crash tests recover in seconds.
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
       ...overrides,
     };
   }
