@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { startKafka, stopKafka } from '../../deploy/local/runtime.js';
+import { Api, REPO_ROOT, TestWorld, createPagingWorld, eventually, pdTrigger } from '#libs/testing';
+import { oncallService } from '../../apps/oncall/src/service.js';
+
+function runService(name: string, env: Record<string, string>) {
+  return spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist/apps', name, 'src/main.js')], {
+    env: { PATH: process.env.PATH!, ...env },
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+}
+
+describe('operations: configuration errors, health, and Kafka outages', () => {
+  const world = new TestWorld();
+  afterAll(() => world.close());
+
+  it('stops a service with one clear line naming a bad variable', () => {
+    const env = world.env('oncall', { KAFKA_BROKERS: 'kafka-without-port' });
+    const res = runService('oncall', env);
+    expect(res.status).toBe(1);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      'oncall: configuration error: KAFKA_BROKERS is invalid: must be a comma-separated list of host:port, e.g. 127.0.0.1:9092 (got "kafka-without-port")',
+    ]);
+  });
+
+  it('names a missing variable, and never prints a secret it rejects', () => {
+    const { DATABASE_URL: _, ...withoutDb } = world.env('incidents');
+    const missing = runService('incidents', withoutDb);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim()).toBe('incidents: configuration error: DATABASE_URL is missing');
+
+    const short = runService('notifier', world.env('notifier', { AUTH_SECRET: 'hunter2-too-short' }));
+    expect(short.status).toBe(1);
+    expect(short.stderr).toContain('AUTH_SECRET is invalid: must be at least 32 characters');
+    expect(short.stderr).not.toContain('hunter2');
+  });
+
+  it('reports not ready while Kafka is unreachable, and live all the same', async () => {
+    const svc = await world.start(oncallService, { env: { KAFKA_BROKERS: '127.0.0.1:1' } });
+    const ready = await svc.api.get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.database).toBe('ok');
+    expect(ready.body.checks.kafka).toMatch(/^unreachable/);
+    expect(ready.body.message).toMatch(/^kafka: unreachable/);
+    expect((await svc.api.get('/health/live')).status).toBe(200);
+    const metrics = await svc.api.get('/metrics');
+    expect(metrics.body).toContain('klaxon_outbox_pending');
+    await svc.close();
+  });
+
+  it('accepts alerts while Kafka is down and delivers them once it is back', async () => {
+    const port = 39192;
+    const kafka = await startKafka({ port, fresh: true });
+    const outage = new TestWorld();
+    try {
+      const env = { KAFKA_BROKERS: kafka.brokers };
+      const [ingest, oncall, incidents] = await Promise.all([outage.spawn('alert-ingest', env), outage.spawn('oncall', env), outage.spawn('incidents', env)]);
+      const setup = await createPagingWorld(oncall.api, ingest.api);
+      await stopKafka({ port });
+      await eventually(async () => (await ingest.api.get('/health/ready')).status === 503, { what: 'not ready without Kafka' });
+      // Alerts are durable in PostgreSQL: the sender gets its 202 while Kafka is away.
+      for (const key of ['a', 'b', 'c']) {
+        expect((await new Api(ingest.url, null).post('/v2/enqueue', pdTrigger(setup.routingKey, key))).status).toBe(202);
+      }
+      await startKafka({ port });
+      const list = await eventually(
+        async () => {
+          const res = await incidents.api.get('/api/v1/incidents');
+          return res.body.length === 3 ? res.body : undefined;
+        },
+        { what: 'three incidents after Kafka returned', timeoutMs: 60000 },
+      );
+      expect(list.map((i: { title: string }) => i.title).sort()).toEqual(['Alert a', 'Alert b', 'Alert c']);
+    } finally {
+      await outage.close();
+      await stopKafka({ port });
+    }
+  });
+});
