@@ -78,6 +78,19 @@ export const IncidentTriggered = z.object({
 });
 
 export const IncidentAcknowledged = z.object({ ...incidentRef, by: actor, acknowledgedAt: isoTime });
+/** An acknowledgement timed out (or was withdrawn): the incident is triggered again; escalation restarts via incident.triggered with reason ack-timeout. */
+export const IncidentUnacknowledged = z.object({ ...incidentRef, by: actor, unacknowledgedAt: isoTime });
+/** Snoozed until a time: escalation and notifications pause; at the end incident.triggered (reason snooze-expired) follows. */
+export const IncidentSnoozed = z.object({ ...incidentRef, by: actor, snoozedUntil: isoTime });
+export const IncidentPriorityChanged = z.object({ ...incidentRef, by: actor, from: Priority, to: Priority, changedAt: isoTime });
+export const IncidentMajorChanged = z.object({ ...incidentRef, by: actor, major: z.boolean(), changedAt: isoTime });
+export const IncidentSlaBreached = z.object({
+  ...incidentRef,
+  goal: z.enum(['acknowledge', 'resolve']),
+  priority: Priority,
+  targetSeconds: z.number().int().positive(),
+  breachedAt: isoTime,
+});
 export const IncidentResolved = z.object({ ...incidentRef, by: actor, resolvedAt: isoTime });
 export const IncidentEscalateRequested = z.object({ ...incidentRef, by: actor, requestedAt: isoTime });
 export const IncidentReassigned = z.object({
@@ -165,6 +178,23 @@ export const UserUpserted = z.object({
 });
 export const UserDeleted = z.object({ userId: id });
 
+export const TeamUpserted = z.object({
+  teamId: id,
+  name: z.string(),
+  members: z.array(z.object({ userId: id, role: z.enum(['manager', 'responder', 'observer']) })),
+});
+export const TeamDeleted = z.object({ teamId: id });
+
+/** Maintenance windows (owned by alert-ingest): alerts are recorded but open no incident and page nobody. */
+export const MaintenanceWindowUpserted = z.object({
+  windowId: id,
+  serviceIds: z.array(id).min(1),
+  startsAt: isoTime,
+  endsAt: isoTime,
+  description: z.string(),
+});
+export const MaintenanceWindowDeleted = z.object({ windowId: id });
+
 export const Grouping = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('none') }),
   z.object({ mode: z.literal('time'), windowMinutes: z.number().int().min(1).max(1440) }),
@@ -221,6 +251,11 @@ export const Events = {
 
   'incident.triggered': event('incidents', IncidentTriggered),
   'incident.acknowledged': event('incidents', IncidentAcknowledged),
+  'incident.unacknowledged': event('incidents', IncidentUnacknowledged),
+  'incident.snoozed': event('incidents', IncidentSnoozed),
+  'incident.priority-changed': event('incidents', IncidentPriorityChanged),
+  'incident.major-changed': event('incidents', IncidentMajorChanged),
+  'incident.sla-breached': event('incidents', IncidentSlaBreached),
   'incident.resolved': event('incidents', IncidentResolved),
   'incident.escalate-requested': event('incidents', IncidentEscalateRequested),
   'incident.reassigned': event('incidents', IncidentReassigned),
@@ -235,6 +270,10 @@ export const Events = {
 
   'user.upserted': event('directory', UserUpserted),
   'user.deleted': event('directory', UserDeleted),
+  'team.upserted': event('directory', TeamUpserted),
+  'team.deleted': event('directory', TeamDeleted),
+  'maintenance.upserted': event('directory', MaintenanceWindowUpserted),
+  'maintenance.deleted': event('directory', MaintenanceWindowDeleted),
   'service.upserted': event('directory', ServiceUpserted),
   'service.deleted': event('directory', ServiceDeleted),
 } as const;

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { z } from 'zod';
@@ -117,6 +118,16 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
     });
     app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   }
+  // OpenAPI: the document at /api/docs-json, a browsable page at /api/docs.
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(`Klaxon ${def.name}`)
+      .setDescription(`The ${def.name} service's HTTP API. Management endpoints take "Authorization: Bearer <token>".`)
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   await app.init();
   await listener.start();
   relay.start();
