@@ -1,0 +1,59 @@
+import { performance } from 'node:perf_hooks';
+import { Api, SmtpSink, TestWorld, createPagingWorld, eventually, pdTrigger } from '#libs/testing';
+
+/**
+ * End-to-end latency of the walking skeleton through four separate processes over real Kafka and
+ * PostgreSQL: from the moment a PagerDuty v2 trigger is sent to alert-ingest until the page email
+ * arrives at an SMTP server. Alerts go out at a steady rate (not a flood) so the figure is latency,
+ * not queueing.   npm run bench -- skeleton [count=200] [perSecond=10]
+ */
+export default async function skeleton(args: string[]): Promise<void> {
+  const count = Number(args[0] ?? 200);
+  const perSecond = Number(args[1] ?? 10);
+  const smtp = await new SmtpSink().start();
+  const world = new TestWorld();
+  try {
+    const [ingest, oncall] = await Promise.all([
+      world.spawn('alert-ingest'),
+      world.spawn('oncall'),
+      world.spawn('notifier', { SMTP_URL: smtp.url }),
+      world.spawn('incidents'),
+    ]);
+    const setup = await createPagingWorld(oncall.api, ingest.api, { email: 'bench@example.com' });
+    const sender = new Api(ingest.url, null);
+    // Warm-up: consumers joined, connections open.
+    await sender.post('/v2/enqueue', pdTrigger(setup.routingKey, 'warm-up', 'warm-up'));
+    await eventually(async () => smtp.mails.length >= 1, { timeoutMs: 60000, what: 'warm-up page' });
+
+    const sentAt = new Map<string, number>();
+    const accept: number[] = [];
+    const interval = 1000 / perSecond;
+    const started = performance.now();
+    for (let i = 0; i < count; i++) {
+      const key = `bench-${i}`;
+      const wait = started + i * interval - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      sentAt.set(key, Date.now());
+      const p0 = performance.now();
+      const res = await sender.post('/v2/enqueue', pdTrigger(setup.routingKey, key, `Bench alert ${key}`));
+      accept.push(performance.now() - p0);
+      if (res.status !== 202) throw new Error(`alert ${key} answered ${res.status}`);
+    }
+    const benchMails = () => smtp.mails.filter((m) => m.subject.includes('Bench alert'));
+    await eventually(async () => benchMails().length >= count, { timeoutMs: 120000, what: `${count} pages` });
+    const latencies = benchMails().map((m) => m.receivedAt - sentAt.get(/Bench alert (bench-\d+)/.exec(m.subject)![1]!)!);
+    print(`alert sent -> page email received (${count} alerts at ${perSecond}/s)`, latencies);
+    print('alert accepted (HTTP 202 from alert-ingest)', accept);
+    const subjects = benchMails().map((m) => m.subject);
+    console.log(`pages received: ${subjects.length} for ${count} alerts; duplicates: ${subjects.length - new Set(subjects).size}`);
+  } finally {
+    await world.close();
+    await smtp.stop();
+  }
+}
+
+function print(label: string, values: number[]): void {
+  const s = [...values].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+  console.log(`${label}: p50 ${q(50).toFixed(1)} ms, p90 ${q(90).toFixed(1)} ms, p99 ${q(99).toFixed(1)} ms, max ${s[s.length - 1]!.toFixed(1)} ms`);
+}

@@ -1,0 +1,41 @@
+import { CommonEnv, ConfigError, parseConfig } from './config.js';
+
+const valid = {
+  PORT: '3001',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/klaxon_oncall',
+  KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
+  AUTH_SECRET: 'x'.repeat(32),
+};
+
+describe('configuration', () => {
+  it('parses a valid environment into typed values with defaults', () => {
+    const c = parseConfig(CommonEnv, valid);
+    expect(c.PORT).toBe(3001);
+    expect(c.KAFKA_BROKERS).toEqual(['127.0.0.1:9092', '127.0.0.1:9093']);
+    expect(c.KAFKA_TOPIC_PREFIX).toBe('');
+    expect(c.MIGRATE_ON_START).toBe(true);
+    expect(c.KAFKA_SESSION_TIMEOUT_MS).toBe(10000);
+  });
+
+  it('names the missing variable', () => {
+    const { DATABASE_URL: _, ...env } = valid;
+    expect(() => parseConfig(CommonEnv, env)).toThrow(new ConfigError('DATABASE_URL is missing'));
+  });
+
+  it('names the bad variable, what it must be, and what it got', () => {
+    expect(() => parseConfig(CommonEnv, { ...valid, PORT: '99999' })).toThrow('PORT is invalid: must be at most 65535 (got "99999")');
+    expect(() => parseConfig(CommonEnv, { ...valid, DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL is invalid: must be a PostgreSQL URL/);
+  });
+
+  it('never repeats a secret it rejects', () => {
+    expect(() => parseConfig(CommonEnv, { ...valid, AUTH_SECRET: 'short-secret' })).toThrow(
+      'AUTH_SECRET is invalid: must be at least 32 characters (it signs API tokens and links) (got "<redacted>")',
+    );
+  });
+
+  it('treats empty strings as unset and refuses a test clock outside tests', () => {
+    expect(parseConfig(CommonEnv, { ...valid, KAFKA_TOPIC_PREFIX: '' }).KAFKA_TOPIC_PREFIX).toBe('');
+    expect(() => parseConfig(CommonEnv, { ...valid, TEST_CLOCK: 'true', NODE_ENV: 'production' })).toThrow(/TEST_CLOCK is set but NODE_ENV is not "test"/);
+    expect(parseConfig(CommonEnv, { ...valid, TEST_CLOCK: 'true', NODE_ENV: 'test' }).TEST_CLOCK).toBe(true);
+  });
+});
