@@ -7,7 +7,9 @@ import type { Clock } from '#libs/clock';
 import { TEST_ADMIN_TOKEN, TEST_AUTH_SECRET, testInfra, uniqueId, type TestInfra } from './infra.js';
 import { KafkaTap } from './kafka-tap.js';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+// libs/testing/src in the sources (jest), dist/libs/testing/src when built (benchmarks).
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(here, here.split(path.sep).includes('dist') ? '../../../..' : '../../..');
 
 export interface ApiResponse<T = any> {
   status: number;
