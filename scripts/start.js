@@ -26,6 +26,8 @@ const secrets = fs.existsSync(secretsFile)
 fs.writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
 
 const kafkaPort = Number(process.env.KAFKA_PORT ?? 9092);
+// Each service's database is <prefix>_<service>: klaxon_oncall and so on.
+const dbPrefix = process.env.KLAXON_DB_PREFIX ?? 'klaxon';
 const base = Number(process.env.KLAXON_PORT_BASE ?? 3001);
 const ports = { 'alert-ingest': base, oncall: base + 1, notifier: base + 2, incidents: base + 3 };
 for (const [name, port] of Object.entries(ports)) {
@@ -51,7 +53,7 @@ const processes = SERVICES.map(
       env: {
         NODE_ENV: 'development',
         PORT: String(ports[name]),
-        DATABASE_URL: `${pg.baseUrl}/klaxon_${name.replace('-', '_')}`,
+        DATABASE_URL: `${pg.baseUrl}/${dbPrefix}_${name.replace('-', '_')}`,
         KAFKA_BROKERS: kafka.brokers,
         AUTH_SECRET: secrets.authSecret,
         BOOTSTRAP_ADMIN_TOKEN: secrets.adminToken,

@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { portOpen } from '../../deploy/local/runtime.js';
+import { REPO_ROOT, eventually, testInfra } from '#libs/testing';
+
+/**
+ * The README's promise, checked as a new user would: `npm start` brings the stack up and prints a
+ * curl; that curl gives a page in the inbox within seconds; Ctrl-C stops everything it started.
+ */
+describe('the start command', () => {
+  it('starts the stack, pages the demo user from the printed curl, and stops everything on Ctrl-C', async () => {
+    const infra = testInfra();
+    const base = 46100 + Math.floor(Math.random() * 800);
+    const kafkaPort = 39292;
+    const child = spawn(process.execPath, ['scripts/start.js'], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        KLAXON_HOME: path.join(REPO_ROOT, '.klaxon/test-start', infra.runId),
+        KLAXON_PORT_BASE: String(base),
+        KAFKA_PORT: String(kafkaPort),
+        KLAXON_DB_PREFIX: `klx_${infra.runId}_start`,
+        DATABASE_URL: `${infra.pgBase}/postgres`,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d.toString()));
+    child.stderr.on('data', (d) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await eventually(async () => out.includes('Press Ctrl-C to stop everything.'), { timeoutMs: 120000, what: `the stack to start; output so far:\n${out}` });
+
+      const curl = /curl -sS -X POST (\S+) -H 'Content-Type: application\/json' \\\n\s+-d '(.+)'/.exec(out);
+      expect(curl).not.toBeNull();
+      const inboxUrl = /read the page in the inbox: (\S+)/.exec(out)![1]!;
+      const sentAt = Date.now();
+      const res = await fetch(curl![1]!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: curl![2]! });
+      expect(res.status).toBe(202);
+
+      const inbox = inboxUrl.replace(/\/inbox$/, '/api/v1/inbox');
+      const page = await eventually(async () => {
+        const messages = (await (await fetch(inbox)).json()) as { subject: string; destination: string }[];
+        return messages.find((m) => m.subject.includes('Disk full on db1'));
+      }, { what: 'the demo page in the inbox', timeoutMs: 20000 });
+      expect(page.destination).toBe('dana.demo@klaxon.local');
+      expect(Date.now() - sentAt).toBeLessThan(10000);
+      expect((await fetch(inboxUrl)).headers.get('content-type')).toContain('text/html');
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain('Stopped.');
+    for (const port of [base, base + 1, base + 2, base + 3, kafkaPort]) expect(await portOpen(port)).toBe(false);
+  });
+});
