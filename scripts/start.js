@@ -40,7 +40,7 @@ for (const [name, port] of Object.entries(ports)) {
 const started = Date.now();
 say('Starting Klaxon: PostgreSQL, Kafka, alert-ingest, oncall, notifier, incidents...');
 const pg = await runtime.ensurePostgres();
-const kafka = await runtime.startKafka({ port: kafkaPort });
+const kafka = await runtime.startKafka({ port: kafkaPort, controllerPort: Number(process.env.KAFKA_CONTROLLER_PORT ?? kafkaPort + 1) });
 say(`  Kafka on ${kafka.brokers}${kafka.reused ? ' (already running)' : ` (up in ${(kafka.startedMs / 1000).toFixed(1)} s)`}; PostgreSQL at ${pg.baseUrl}`);
 
 const logs = path.join(home, 'logs');

@@ -177,9 +177,12 @@ export async function startKafka({ port = 9092, controllerPort = port + 1, fresh
   return { brokers: `127.0.0.1:${port}`, pid: child.pid, startedMs: Date.now() - started, reused: false, dir };
 }
 
-export async function stopKafka({ port = 9092 } = {}) {
+export async function stopKafka({ port = 9092, removeData = false } = {}) {
   const pidFile = path.join(kafkaDir(port), 'kafka.pid');
-  if (!fs.existsSync(pidFile)) return false;
+  if (!fs.existsSync(pidFile)) {
+    if (removeData) fs.rmSync(kafkaDir(port), { recursive: true, force: true });
+    return false;
+  }
   const pid = Number(fs.readFileSync(pidFile, 'utf8'));
   if (pid && alive(pid)) {
     process.kill(pid, 'SIGTERM');
@@ -188,6 +191,7 @@ export async function stopKafka({ port = 9092 } = {}) {
     if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
   fs.rmSync(pidFile, { force: true });
+  if (removeData) fs.rmSync(kafkaDir(port), { recursive: true, force: true });
   return true;
 }
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { startKafka, stopKafka } from '../../deploy/local/runtime.js';
-import { Api, REPO_ROOT, TestWorld, createPagingWorld, eventually, pdTrigger } from '#libs/testing';
+import { Api, REPO_ROOT, TestWorld, createPagingWorld, eventually, freePort, pdTrigger, queryDb } from '#libs/testing';
 import { oncallService } from '../../apps/oncall/src/service.js';
 
 function runService(name: string, env: Record<string, string>) {
@@ -50,9 +50,21 @@ describe('operations: configuration errors, health, and Kafka outages', () => {
     await svc.close();
   });
 
+  it('drains the outbox on a graceful stop: nothing accepted is left behind', async () => {
+    const [ingest, oncall] = await Promise.all([world.spawn('alert-ingest'), world.spawn('oncall')]);
+    const setup = await createPagingWorld(oncall.api, ingest.api);
+    const tap = await world.tap('alerts');
+    const sender = new Api(ingest.url, null);
+    await Promise.all(Array.from({ length: 30 }, (_, i) => sender.post('/v2/enqueue', pdTrigger(setup.routingKey, `drain-${i}`))));
+    expect(await ingest.stop('SIGTERM')).toBe(0);
+    const left = await queryDb(world.databaseUrl('alert-ingest'), 'SELECT count(*)::int AS n FROM outbox');
+    expect(left).toEqual([{ n: 0 }]);
+    await eventually(async () => tap.ofType('alert.triggered').length === 30, { what: '30 events on Kafka' });
+  });
+
   it('accepts alerts while Kafka is down and delivers them once it is back', async () => {
-    const port = 39192;
-    const kafka = await startKafka({ port, fresh: true });
+    const [port, controllerPort] = [await freePort(), await freePort()];
+    const kafka = await startKafka({ port, controllerPort, fresh: true });
     const outage = new TestWorld();
     try {
       const env = { KAFKA_BROKERS: kafka.brokers };
@@ -64,7 +76,7 @@ describe('operations: configuration errors, health, and Kafka outages', () => {
       for (const key of ['a', 'b', 'c']) {
         expect((await new Api(ingest.url, null).post('/v2/enqueue', pdTrigger(setup.routingKey, key))).status).toBe(202);
       }
-      await startKafka({ port });
+      await startKafka({ port, controllerPort });
       const list = await eventually(
         async () => {
           const res = await incidents.api.get('/api/v1/incidents');
@@ -75,7 +87,7 @@ describe('operations: configuration errors, health, and Kafka outages', () => {
       expect(list.map((i: { title: string }) => i.title).sort()).toEqual(['Alert a', 'Alert b', 'Alert c']);
     } finally {
       await outage.close();
-      await stopKafka({ port });
+      await stopKafka({ port, removeData: true });
     }
   });
 });

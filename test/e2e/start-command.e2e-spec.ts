@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { portOpen } from '../../deploy/local/runtime.js';
-import { REPO_ROOT, eventually, testInfra } from '#libs/testing';
+import { REPO_ROOT, eventually, freePort, testInfra } from '#libs/testing';
 
 /**
  * The README's promise, checked as a new user would: `npm start` brings the stack up and prints a
@@ -11,14 +12,16 @@ describe('the start command', () => {
   it('starts the stack, pages the demo user from the printed curl, and stops everything on Ctrl-C', async () => {
     const infra = testInfra();
     const base = 46100 + Math.floor(Math.random() * 800);
-    const kafkaPort = 39292;
+    const [kafkaPort, controllerPort] = [await freePort(), await freePort()];
+    const home = path.join(REPO_ROOT, '.klaxon/test-start', infra.runId);
     const child = spawn(process.execPath, ['scripts/start.js'], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
-        KLAXON_HOME: path.join(REPO_ROOT, '.klaxon/test-start', infra.runId),
+        KLAXON_HOME: home,
         KLAXON_PORT_BASE: String(base),
         KAFKA_PORT: String(kafkaPort),
+        KAFKA_CONTROLLER_PORT: String(controllerPort),
         KLAXON_DB_PREFIX: `klx_${infra.runId}_start`,
         DATABASE_URL: `${infra.pgBase}/postgres`,
         LOG_LEVEL: 'warn',
@@ -53,5 +56,6 @@ describe('the start command', () => {
     expect(await exited).toBe(0);
     expect(out).toContain('Stopped.');
     for (const port of [base, base + 1, base + 2, base + 3, kafkaPort]) expect(await portOpen(port)).toBe(false);
+    fs.rmSync(home, { recursive: true, force: true });
   });
 });

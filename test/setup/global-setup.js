@@ -8,8 +8,20 @@
 // never see each other's data.
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { build } from '../../scripts/build.js';
 import * as runtime from '../../deploy/local/runtime.js';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export default async function globalSetup() {
   const started = Date.now();
@@ -22,8 +34,9 @@ export default async function globalSetup() {
   const haveJava = spawnSync('java', ['-version']).status === 0 && spawnSync('mvn', ['-v']).status === 0;
 
   if (!brokers && haveJava) {
-    const port = Number(process.env.KLAXON_TEST_KAFKA_PORT ?? 39092);
-    const kafka = await runtime.startKafka({ port, controllerPort: port + 1, fresh: true });
+    // A free port unless told otherwise, so two test runs on one machine never collide.
+    const port = Number(process.env.KLAXON_TEST_KAFKA_PORT ?? (await freePort()));
+    const kafka = await runtime.startKafka({ port, controllerPort: await freePort(), fresh: true });
     brokers = kafka.brokers;
     state.startedKafka = true;
     state.kafkaPort = port;

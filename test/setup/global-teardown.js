@@ -15,6 +15,6 @@ export default async function globalTeardown() {
   } finally {
     await client.end().catch(() => undefined);
   }
-  if (state.startedKafka) await runtime.stopKafka({ port: state.kafkaPort });
+  if (state.startedKafka) await runtime.stopKafka({ port: state.kafkaPort, removeData: true });
   for (const c of state.containers) await c.stop().catch(() => undefined);
 }

@@ -22,6 +22,7 @@ import {
   createProducer,
   ensureTopics,
   errorMessage,
+  registerHousekeeping,
   sleep,
 } from '#libs/messaging';
 import { Metrics, PinoNestLogger, createLogger } from '#libs/observability';
@@ -130,6 +131,7 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   await app.init();
   await listener.start();
+  await registerHousekeeping(timerRunner, timers, dataSource, clock);
   relay.start();
   timerRunner.start();
   // The consumer starts once topics exist; until Kafka answers, HTTP still serves and events wait in the outbox.
