@@ -44,13 +44,19 @@ describe('walking skeleton: alert to email page across the four services', () =>
 
   it('emails the on-call user when a PagerDuty trigger arrives, and only once', async () => {
     const sender = ingest.as(null);
-    const res = await sender.post('/v2/enqueue', {
-      routing_key: routingKey,
-      event_action: 'trigger',
-      dedup_key: 'db1-disk',
-      payload: { summary: 'Disk full on db1', source: 'db1', severity: 'critical' },
-    });
+    const tap = await world.tap('alerts', 'incidents', 'pages');
+    const res = await sender.post(
+      '/v2/enqueue',
+      {
+        routing_key: routingKey,
+        event_action: 'trigger',
+        dedup_key: 'db1-disk',
+        payload: { summary: 'Disk full on db1', source: 'db1', severity: 'critical' },
+      },
+      { 'x-correlation-id': 'trace-db1-disk' },
+    );
     expect(res.status).toBe(202);
+    expect(res.headers.get('x-correlation-id')).toBe('trace-db1-disk');
     expect(res.body).toEqual({ status: 'success', message: 'Event processed', dedup_key: 'db1-disk' });
 
     const mail = await eventually(async () => smtp.to(email)[0], { what: 'the page email' });
@@ -60,6 +66,13 @@ describe('walking skeleton: alert to email page across the four services', () =>
     const list = await incidents.get('/api/v1/incidents');
     expect(list.body).toHaveLength(1);
     expect(list.body[0]).toMatchObject({ number: 1, title: 'Disk full on db1', status: 'triggered', priority: 'P1' });
+
+    // One correlation id from the sender's request through every service's events.
+    for (const type of ['alert.triggered', 'incident.triggered', 'page.requested']) {
+      const [event] = tap.ofType(type);
+      expect(event?.json?.correlationId).toBe('trace-db1-disk');
+      expect(event?.headers['correlation-id']).toBe('trace-db1-disk');
+    }
 
     // The same alert again is deduplicated: no new incident, no second page.
     await sender.post('/v2/enqueue', { routing_key: routingKey, event_action: 'trigger', dedup_key: 'db1-disk', payload: { summary: 'Disk full on db1', source: 'db1', severity: 'critical' } });
