@@ -1,11 +1,34 @@
 import { Module } from '@nestjs/common';
-import { AlertsService } from './alerts/alerts.service.js';
+import { AlertWriter } from './alerts/alert-writer.js';
+import { AlertsController } from './alerts/alerts.controller.js';
+import { AlertsQueries } from './alerts/alerts.queries.js';
+import { DedupReports } from './alerts/dedup-reports.js';
+import { IngestService } from './alerts/ingest.service.js';
+import { ChangeEventsController } from './changes/change-events.controller.js';
+import { ChangeEventsService } from './changes/change-events.service.js';
+import { HeartbeatPingController, HeartbeatsController } from './heartbeats/heartbeats.controller.js';
+import { HeartbeatsService } from './heartbeats/heartbeats.service.js';
+import { IntegrationKeys } from './integrations/integration-keys.js';
 import { IntegrationsController } from './integrations/integrations.controller.js';
 import { IntegrationsService } from './integrations/integrations.service.js';
+import { MaintenanceController } from './maintenance/maintenance.controller.js';
+import { MaintenanceService } from './maintenance/maintenance.service.js';
+import { OpsgenieController } from './opsgenie/alert-api.controller.js';
 import { EventsV2Controller } from './pagerduty/events-v2.controller.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 
 @Module({
-  controllers: [IntegrationsController, EventsV2Controller],
-  providers: [IntegrationsService, AlertsService],
+  controllers: [
+    IntegrationsController,
+    AlertsController,
+    MaintenanceController,
+    HeartbeatsController,
+    ChangeEventsController,
+    EventsV2Controller,
+    OpsgenieController,
+    WebhooksController,
+    HeartbeatPingController,
+  ],
+  providers: [IntegrationsService, IntegrationKeys, AlertWriter, IngestService, AlertsQueries, DedupReports, HeartbeatsService, MaintenanceService, ChangeEventsService],
 })
 export class IngestModule {}

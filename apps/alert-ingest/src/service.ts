@@ -1,15 +1,19 @@
 import { MessagingTables1764200000000 } from '#libs/messaging';
 import type { ServiceDefinition } from '#libs/platform';
-import { IngestEnv } from './config.js';
+import { checkIngestConfig, IngestEnv } from './config.js';
 import { IngestModule } from './ingest.module.js';
 import { Integration } from './integrations/integration.entity.js';
 import { IngestInitial1764300000000 } from './migrations/1764300000000-ingest-initial.js';
+import { IngestSources1764400000000 } from './migrations/1764400000000-ingest-sources.js';
 
 export const ingestService: ServiceDefinition<typeof IngestEnv> = {
   name: 'alert-ingest',
   env: IngestEnv,
-  module: () => IngestModule,
+  module: (config) => {
+    checkIngestConfig(config);
+    return IngestModule;
+  },
   entities: [Integration],
-  migrations: [MessagingTables1764200000000, IngestInitial1764300000000],
+  migrations: [MessagingTables1764200000000, IngestInitial1764300000000, IngestSources1764400000000],
   consumes: [],
 };

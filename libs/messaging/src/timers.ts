@@ -50,6 +50,28 @@ export class Timers {
     return rows.length > 0;
   }
 
+  /** scheduleIfAbsent for many timers in one statement (a batch of writes); returns the keys scheduled. */
+  async scheduleManyIfAbsent(manager: EntityManager, timers: { kind: string; key: string; dueAt: Date; payload?: object }[]): Promise<string[]> {
+    if (timers.length === 0) return [];
+    const correlationId = currentCorrelationId() ?? correlationIdOrNew();
+    const rows = await queryRows<{ key: string }>(
+      manager,
+      `INSERT INTO timers (kind, key, due_at, payload, correlation_id)
+       SELECT kind, key, due_at, payload, $5 FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) AS t(kind, key, due_at, payload)
+       ORDER BY key
+       ON CONFLICT (key) DO NOTHING RETURNING key`,
+      [timers.map((t) => t.kind), timers.map((t) => t.key), timers.map((t) => t.dueAt.toISOString()), timers.map((t) => JSON.stringify(t.payload ?? {})), correlationId],
+    );
+    return rows.map((r) => r.key);
+  }
+
+  /** Cancels the timers with these keys; returns the keys that existed (and so were pending). */
+  async cancelMany(manager: EntityManager, keys: string[]): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const rows = await queryRows<{ key: string }>(manager, 'DELETE FROM timers WHERE key = ANY($1::text[]) RETURNING key', [keys]);
+    return rows.map((r) => r.key);
+  }
+
   async cancel(manager: EntityManager, key: string): Promise<void> {
     await manager.query('DELETE FROM timers WHERE key = $1', [key]);
   }

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
 import { topicName, type TopicId } from '#libs/contracts';
+import { ensureTopics } from '#libs/messaging';
 import { ServiceProcess, type ServiceName } from '#libs/devstack';
 import { startService, type RunningService, type ServiceDefinition, type StartOptions } from '#libs/platform';
 import type { Clock } from '#libs/clock';
@@ -127,6 +129,14 @@ export class TestWorld {
   }
 
   async tap(...topics: TopicId[]): Promise<KafkaTap> {
+    // The services create their topics when they reach Kafka; a tap may be first.
+    const admin = new Kafka({ clientId: 'klaxon-test-admin', brokers: this.infra.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, this.prefix);
+    } finally {
+      await admin.disconnect();
+    }
     const tap = await new KafkaTap(this.infra.brokers, topics.map((t) => this.topic(t))).start();
     this.taps.push(tap);
     return tap;

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { IntegrationType } from './integration-config.js';
 
-export const INTEGRATION_TYPES = ['events-api-v2'] as const;
-export type IntegrationType = (typeof INTEGRATION_TYPES)[number];
+export { INTEGRATION_TYPES, type IntegrationType } from './integration-config.js';
 
 @Entity('integrations')
 export class Integration {

@@ -1,14 +1,19 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { INTEGRATION_TYPES, type Integration } from './integration.entity.js';
+import { INTEGRATION_TYPES } from './integration-config.js';
+import type { Integration } from './integration.entity.js';
 import { IntegrationsService, type IntegrationWithKey } from './integrations.service.js';
 
 const Id = z.uuid({ message: 'must be an integration id (a UUID)' });
+const Name = z.string().trim().min(1).max(200);
+const Config = z.record(z.string(), z.unknown());
 const CreateIntegration = z.strictObject({
   serviceId: z.uuid(),
   type: z.enum(INTEGRATION_TYPES),
-  name: z.string().trim().min(1).max(200),
+  name: Name,
+  config: Config.optional(),
 });
+const UpdateIntegration = z.strictObject({ name: Name.optional(), config: Config.optional() });
 
 @Controller('api/v1/integrations')
 export class IntegrationsController {
@@ -28,6 +33,12 @@ export class IntegrationsController {
   @Get(':id')
   get(@Param('id', { schema: Id }) id: string): Promise<Integration> {
     return this.integrations.get(id);
+  }
+
+  /** Renames or reconfigures (the whole config is replaced; send "(set)" to keep a stored secret). */
+  @Patch(':id')
+  update(@Param('id', { schema: Id }) id: string, @Body({ schema: UpdateIntegration }) body: z.output<typeof UpdateIntegration>): Promise<Integration> {
+    return this.integrations.update(id, body);
   }
 
   @Post(':id/rotate-key')

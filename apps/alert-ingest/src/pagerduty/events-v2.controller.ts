@@ -1,17 +1,27 @@
-import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
 import { Public } from '#libs/auth';
-import { AlertsService } from '../alerts/alerts.service.js';
-import { IntegrationsService } from '../integrations/integrations.service.js';
-import { dedupKeyFor, normalizeEventV2, parseEventV2 } from './events-v2.js';
+import { IngestService } from '../alerts/ingest.service.js';
+import { IntegrationKeys } from '../integrations/integration-keys.js';
+import { senderErrorFilter } from '../integrations/ingest-errors.filter.js';
+import { ChangeEventsService } from '../changes/change-events.service.js';
+import { dedupKeyFor, normalizeEventV2, parseChangeEvent, parseEventV2 } from './events-v2.js';
+
+const pdError = (status: number, message: string, errors?: string[]) => ({
+  status: status === 400 ? 'invalid event' : status === 429 ? 'throttle event' : status >= 500 ? 'unavailable' : 'unrecognized routing key',
+  message,
+  errors: errors ?? [message],
+});
 
 /** PagerDuty Events API v2, drop-in: point a sender's PagerDuty URL at Klaxon and keep its routing key format. */
 @Controller('v2')
 @Public()
+@UseFilters(senderErrorFilter(pdError))
 export class EventsV2Controller {
   constructor(
-    private readonly integrations: IntegrationsService,
-    private readonly alerts: AlertsService,
+    private readonly keys: IntegrationKeys,
+    private readonly ingest: IngestService,
+    private readonly changes: ChangeEventsService,
   ) {}
 
   @Post('enqueue')
@@ -20,16 +30,26 @@ export class EventsV2Controller {
     const parsed = parseEventV2(body);
     if (!parsed.ok) {
       res.status(400);
-      return { status: 'invalid event', message: 'Event object is invalid', errors: parsed.errors };
+      return pdError(400, 'Event object is invalid', parsed.errors);
     }
-    const integration = await this.integrations.findByKey(parsed.event.routing_key, 'events-api-v2');
-    if (!integration) {
-      res.status(403);
-      return { status: 'invalid event', message: 'routing_key is not an enabled Klaxon integration key', errors: ["'routing_key' is not valid"] };
-    }
+    const integration = await this.keys.authenticate(parsed.event.routing_key, ['events-api-v2'], 'routing_key');
     const dedupKey = dedupKeyFor(parsed.event);
     // Answered only after the alert and its event are committed: a 202 is never lost.
-    await this.alerts.apply(integration, normalizeEventV2(parsed.event, dedupKey));
+    await this.ingest.submit({ integration, events: [normalizeEventV2(parsed.event, dedupKey)] });
     return { status: 'success', message: 'Event processed', dedup_key: dedupKey };
+  }
+
+  /** Change events (deploys, config changes): recorded on the service, never page anyone. */
+  @Post('change/enqueue')
+  @HttpCode(202)
+  async changeEnqueue(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+    const parsed = parseChangeEvent(body);
+    if (!parsed.ok) {
+      res.status(400);
+      return pdError(400, 'Change event object is invalid', parsed.errors);
+    }
+    const integration = await this.keys.authenticate(parsed.event.routing_key, ['events-api-v2'], 'routing_key');
+    await this.changes.record(integration, parsed.event);
+    return { status: 'success', message: 'Change event processed' };
   }
 }

@@ -1,0 +1,270 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { CLOCK, type Clock } from '#libs/clock';
+import { CONFIG } from '#libs/config';
+import type { EventType } from '#libs/contracts';
+import { queryRows } from '#libs/database';
+import { Outbox, Timers } from '#libs/messaging';
+import type { IngestConfig } from '../config.js';
+import type { EventOutcome, IntegrationRef, NormalizedEvent } from './normalized.js';
+import { planRounds } from './rounds.js';
+
+/** One sender request: its events in order, plus what makes a retry of it change nothing. */
+export interface IngestItem {
+  integration: IntegrationRef;
+  events: NormalizedEvent[];
+  /** The sender's id for this delivery (SNS MessageId, Idempotency-Key): seen before means done before. */
+  deliveryId?: string;
+  /** Opsgenie-style: remember what became of the request under this id. */
+  request?: { id: string; action: string; alias?: string | null };
+}
+
+export interface IngestResult {
+  /** True when the delivery id was seen before: nothing was applied again. */
+  redelivered: boolean;
+  outcomes: EventOutcome[];
+}
+
+export const DEDUP_TIMER = 'alert.dedup-report';
+export const dedupTimerKey = (alertId: string): string => `alert.dedup:${alertId}`;
+
+interface Pending {
+  item: number;
+  index: number;
+  integration: IntegrationRef;
+  event: NormalizedEvent;
+}
+
+interface OutEvent {
+  type: EventType;
+  key: string;
+  data: unknown;
+}
+
+/**
+ * Dedup, as PagerDuty and Opsgenie do it, for a whole batch of requests in one transaction: at
+ * most one open alert per (service, dedup key), enforced by a partial unique index. A trigger on
+ * an open alert counts it and pages nobody (its count is reported later, coalesced, by a durable
+ * timer); acknowledge and resolve act on the open alert and are accepted and ignored when there
+ * is none; after a resolve the same key opens a new alert.
+ */
+@Injectable()
+export class AlertWriter {
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly timers: Timers,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: IngestConfig,
+  ) {}
+
+  async applyIn(em: EntityManager, items: IngestItem[]): Promise<IngestResult[]> {
+    const now = this.clock.now();
+    const results: IngestResult[] = items.map((it) => ({ redelivered: false, outcomes: it.events.map(() => ({ outcome: 'ignored' as const })) }));
+    const fresh = await this.claimDeliveries(em, items, now);
+    fresh.forEach((isFresh, i) => (results[i]!.redelivered = !isFresh));
+
+    const pending: Pending[] = [];
+    items.forEach((it, item) => {
+      if (fresh[item]) it.events.forEach((event, index) => pending.push({ item, index, integration: it.integration, event }));
+    });
+    const out: OutEvent[] = [];
+    for (const round of planRounds(pending, (p) => `${p.integration.serviceId}\u0000${p.event.dedupKey}`)) {
+      const triggers = round.filter((p) => p.event.action === 'trigger');
+      const changes = round.filter((p) => p.event.action !== 'trigger');
+      if (triggers.length) await this.trigger(em, triggers, results, out, now);
+      if (changes.length) await this.change(em, changes, results, out, now);
+    }
+    await this.outbox.publishMany(em, out);
+    await this.recordRequests(em, items, results, now);
+    return results;
+  }
+
+  /** Records delivery ids; returns, per item, whether it is new (true) or a redelivery. */
+  private async claimDeliveries(em: EntityManager, items: IngestItem[], now: Date): Promise<boolean[]> {
+    const fresh = items.map(() => true);
+    const firstOf = new Map<string, number>();
+    items.forEach((it, i) => {
+      if (!it.deliveryId) return;
+      const k = `${it.integration.id}\u0000${it.deliveryId}`;
+      if (firstOf.has(k)) fresh[i] = false;
+      else firstOf.set(k, i);
+    });
+    if (firstOf.size === 0) return fresh;
+    const claims = [...firstOf.values()].map((i) => items[i]!);
+    const rows = await queryRows<{ integration_id: string; delivery_id: string }>(
+      em,
+      `INSERT INTO deliveries (integration_id, delivery_id, received_at)
+       SELECT i, d, $3 FROM unnest($1::uuid[], $2::text[]) AS t(i, d) ORDER BY i, d
+       ON CONFLICT DO NOTHING RETURNING integration_id, delivery_id`,
+      [claims.map((c) => c.integration.id), claims.map((c) => c.deliveryId), now],
+    );
+    const claimed = new Set(rows.map((r) => `${r.integration_id}\u0000${r.delivery_id}`));
+    for (const [k, i] of firstOf) if (!claimed.has(k)) fresh[i] = false;
+    return fresh;
+  }
+
+  private async trigger(em: EntityManager, round: Pending[], results: IngestResult[], out: OutEvent[], now: Date): Promise<void> {
+    const ids = round.map(() => randomUUID());
+    const col = <T>(f: (p: Pending) => T): T[] => round.map(f);
+    const rows = await queryRows<{ id: string; service_id: string; dedup_key: string; inserted: boolean; in_maintenance: boolean }>(
+      em,
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                              $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::text[])
+           AS i(id, service_id, integration_id, integration_type, dedup_key, summary, severity, source, component, grp, class, details, links, labels, occurrence)
+       ), fresh AS (
+         SELECT i.* FROM input i
+         WHERE i.occurrence IS NULL OR NOT EXISTS (
+           SELECT 1 FROM alerts a WHERE a.service_id = i.service_id AND a.dedup_key = i.dedup_key AND a.occurrence = i.occurrence AND a.status = 'resolved')
+       )
+       INSERT INTO alerts (id, service_id, integration_id, integration_type, dedup_key, status, summary, severity, source, component, "group", class,
+                           details, links, labels, occurrence, in_maintenance, count, first_seen_at, last_seen_at)
+       SELECT id, service_id, integration_id, integration_type, dedup_key, 'triggered', summary, severity, source, component, grp, class,
+              details, links, labels, occurrence,
+              EXISTS (SELECT 1 FROM maintenance_windows w WHERE w.service_ids @> ARRAY[fresh.service_id] AND w.starts_at <= $16 AND w.ends_at > $16),
+              1, $16, $16
+       FROM fresh ORDER BY service_id, dedup_key
+       ON CONFLICT (service_id, dedup_key) WHERE status <> 'resolved'
+       DO UPDATE SET count = alerts.count + 1, last_seen_at = EXCLUDED.last_seen_at
+       RETURNING id, service_id, dedup_key, (xmax = 0) AS inserted, in_maintenance`,
+      [
+        ids,
+        col((p) => p.integration.serviceId),
+        col((p) => p.integration.id),
+        col((p) => p.integration.type),
+        col((p) => p.event.dedupKey),
+        col((p) => p.event.summary),
+        col((p) => p.event.severity),
+        col((p) => p.event.source),
+        col((p) => p.event.component ?? null),
+        col((p) => p.event.group ?? null),
+        col((p) => p.event.class ?? null),
+        col((p) => JSON.stringify(p.event.details)),
+        col((p) => JSON.stringify(p.event.links)),
+        col((p) => JSON.stringify(p.event.labels)),
+        col((p) => p.event.occurrence ?? null),
+        now,
+      ],
+    );
+    const byKey = new Map(rows.map((r) => [`${r.service_id}\u0000${r.dedup_key}`, r]));
+    const dedupTimers: { kind: string; key: string; dueAt: Date; payload: object }[] = [];
+    for (const p of round) {
+      const row = byKey.get(`${p.integration.serviceId}\u0000${p.event.dedupKey}`);
+      // No row: a late duplicate of an episode already resolved (see `occurrence`).
+      if (!row) continue;
+      if (!row.inserted) {
+        results[p.item]!.outcomes[p.index] = { outcome: 'deduplicated', alertId: row.id };
+        dedupTimers.push({ kind: DEDUP_TIMER, key: dedupTimerKey(row.id), dueAt: new Date(now.getTime() + this.config.INGEST_DEDUP_REPORT_SECONDS * 1000), payload: { alertId: row.id } });
+        continue;
+      }
+      results[p.item]!.outcomes[p.index] = { outcome: 'created', alertId: row.id, inMaintenance: row.in_maintenance };
+      const e = p.event;
+      out.push({
+        type: 'alert.triggered',
+        key: row.id,
+        data: {
+          alertId: row.id,
+          serviceId: p.integration.serviceId,
+          integrationId: p.integration.id,
+          dedupKey: e.dedupKey,
+          integrationType: p.integration.type,
+          summary: e.summary,
+          severity: e.severity,
+          source: e.source,
+          component: e.component ?? null,
+          group: e.group ?? null,
+          class: e.class ?? null,
+          details: e.details,
+          links: e.links,
+          labels: e.labels,
+          inMaintenance: row.in_maintenance,
+          triggeredAt: now.toISOString(),
+        },
+      });
+    }
+    // A storm of repeats is one timer per alert, not one event per repeat.
+    await this.timers.scheduleManyIfAbsent(em, dedupTimers);
+  }
+
+  private async change(em: EntityManager, round: Pending[], results: IngestResult[], out: OutEvent[], now: Date): Promise<void> {
+    const rows = await queryRows<{ n: number; id: string; status: string; count: number; last_seen_at: Date }>(
+      em,
+      `WITH input AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $7::text[]) AS i(n, service_id, dedup_key, alert_id, target, occurrence))
+       UPDATE alerts a SET status = i.target,
+         acknowledged_at = CASE WHEN i.target = 'acknowledged' THEN $6 ELSE a.acknowledged_at END,
+         resolved_at = CASE WHEN i.target = 'resolved' THEN $6 ELSE a.resolved_at END
+       FROM input i
+       WHERE a.service_id = i.service_id AND a.dedup_key = i.dedup_key AND (i.alert_id IS NULL OR a.id = i.alert_id)
+         AND a.status <> 'resolved' AND (i.target = 'resolved' OR a.status = 'triggered')
+         -- a late "resolved" for an earlier episode leaves a newer one open
+         AND (i.occurrence IS NULL OR a.occurrence IS NULL OR a.occurrence = i.occurrence)
+       RETURNING i.n, a.id, a.status, a.count, a.last_seen_at`,
+      [
+        round.map((_, n) => n),
+        round.map((p) => p.integration.serviceId),
+        round.map((p) => p.event.dedupKey),
+        round.map((p) => p.event.alertId ?? null),
+        round.map((p) => (p.event.action === 'acknowledge' ? 'acknowledged' : 'resolved')),
+        now,
+        round.map((p) => p.event.occurrence ?? null),
+      ],
+    );
+    // A resolved alert's pending repeat count is reported now, before its resolution, not after.
+    const resolved = rows.filter((r) => r.status === 'resolved');
+    const flushed = new Set(await this.timers.cancelMany(em, resolved.map((r) => dedupTimerKey(r.id))));
+    for (const row of rows.sort((a, b) => a.n - b.n)) {
+      const p = round[row.n]!;
+      const ref = { alertId: row.id, serviceId: p.integration.serviceId, integrationId: p.integration.id, dedupKey: p.event.dedupKey };
+      if (flushed.has(dedupTimerKey(row.id))) {
+        out.push({ type: 'alert.deduplicated', key: row.id, data: { ...ref, count: row.count, lastSeenAt: new Date(row.last_seen_at).toISOString() } });
+      }
+      if (row.status === 'acknowledged') {
+        out.push({ type: 'alert.acknowledged', key: row.id, data: { ...ref, acknowledgedAt: now.toISOString() } });
+        results[p.item]!.outcomes[p.index] = { outcome: 'acknowledged', alertId: row.id };
+      } else {
+        out.push({ type: 'alert.resolved', key: row.id, data: { ...ref, resolvedAt: now.toISOString() } });
+        results[p.item]!.outcomes[p.index] = { outcome: 'resolved', alertId: row.id };
+      }
+    }
+  }
+
+  private async recordRequests(em: EntityManager, items: IngestItem[], results: IngestResult[], now: Date): Promise<void> {
+    const recs = items.flatMap((it, i) => (it.request ? [{ it, req: it.request, result: results[i]! }] : []));
+    if (recs.length === 0) return;
+    const described = recs.map(({ req, result }) => describeRequest(req.action, result));
+    await em.query(
+      `INSERT INTO ingest_requests (id, integration_id, action, status, success, alert_id, alias, created_at)
+       SELECT * , $8::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bool[], $6::uuid[], $7::text[])
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        recs.map((r) => r.req.id),
+        recs.map((r) => r.it.integration.id),
+        recs.map((r) => r.req.action),
+        described.map((d) => d.status),
+        described.map((d) => d.success),
+        recs.map((r) => r.result.outcomes[0]?.alertId ?? null),
+        recs.map((r) => r.req.alias ?? r.it.events[0]?.dedupKey ?? null),
+        now,
+      ],
+    );
+  }
+}
+
+/** What Opsgenie's request-status API says about a request, from what it did. */
+export function describeRequest(action: string, result: IngestResult): { status: string; success: boolean } {
+  const outcome = result.outcomes[0]?.outcome ?? 'ignored';
+  if (result.redelivered) return { status: 'Request was already processed', success: true };
+  switch (outcome) {
+    case 'created':
+      return { status: 'Created alert', success: true };
+    case 'deduplicated':
+      return { status: 'Alert is deduplicated', success: true };
+    case 'acknowledged':
+      return { status: 'Acknowledged', success: true };
+    case 'resolved':
+      return { status: 'Closed', success: true };
+    default:
+      return action === 'Create' ? { status: 'Alert was not created: it repeats an alert already resolved', success: false } : { status: 'Alert does not exist', success: false };
+  }
+}

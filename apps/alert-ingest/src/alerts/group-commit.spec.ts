@@ -1,0 +1,54 @@
+import { GroupCommitter, OverloadedError } from './group-commit.js';
+
+describe('GroupCommitter', () => {
+  it('writes requests that arrive during a write together in the next one, and answers each its own result', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const c = new GroupCommitter<number, number>(
+      async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await gate;
+        return items.map((i) => (i === 4 ? { ok: false, error: new Error('bad 4') } : { ok: true, value: i * 10 }));
+      },
+      { maxBatch: 100, maxQueued: 100 },
+    );
+    const first = c.submit(1);
+    const rest = [2, 3, 4, 5].map((i) => c.submit(i).catch((e: Error) => e.message));
+    release();
+    expect(await first).toBe(10);
+    expect(await Promise.all(rest)).toEqual([20, 30, 'bad 4', 50]);
+    expect(batches).toEqual([[1], [2, 3, 4, 5]]);
+  });
+
+  it('caps a batch by weight and refuses work beyond the queue limit', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sizes: number[] = [];
+    const c = new GroupCommitter<string, string>(
+      async (items) => {
+        sizes.push(items.length);
+        await gate;
+        return items.map((value) => ({ ok: true, value }));
+      },
+      { maxBatch: 5, maxQueued: 10 },
+    );
+    const inFlight = c.submit('a', 1);
+    const queued = [c.submit('b', 4), c.submit('c', 4)];
+    await expect(c.submit('d', 4)).rejects.toBeInstanceOf(OverloadedError);
+    expect(c.queued).toBe(8);
+    release();
+    await Promise.all([inFlight, ...queued]);
+    expect(sizes).toEqual([1, 1, 1]);
+  });
+
+  it('rejects every request of a batch whose write throws', async () => {
+    const c = new GroupCommitter<number, number>(
+      async () => {
+        throw new Error('database down');
+      },
+      { maxBatch: 10, maxQueued: 10 },
+    );
+    await expect(c.submit(1)).rejects.toThrow('database down');
+  });
+});

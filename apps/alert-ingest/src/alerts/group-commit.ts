@@ -1,0 +1,82 @@
+/** The write path is saturated: the sender should retry (HTTP 503 with Retry-After). */
+export class OverloadedError extends Error {
+  constructor(readonly queued: number) {
+    super(`Klaxon is overloaded (${queued} events waiting to be written); retry shortly`);
+    this.name = 'OverloadedError';
+  }
+}
+
+export type ItemResult<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+export interface GroupCommitSettings {
+  /** Most events written in one transaction. */
+  maxBatch: number;
+  /** Most events waiting; beyond this submit() refuses at once (the sender retries later). */
+  maxQueued: number;
+}
+
+interface Waiting<I, R> {
+  item: I;
+  weight: number;
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit: requests that arrive while a transaction is being written wait and go together
+ * into the next one, so one commit (one fsync) makes many requests durable. Each caller's promise
+ * settles only when its own item committed (or failed), so a 2xx still means "durable".
+ * One batch is written at a time: batches never contend for the same rows.
+ */
+export class GroupCommitter<I, R> {
+  private readonly queue: Waiting<I, R>[] = [];
+  private queuedWeight = 0;
+  private busy = false;
+
+  constructor(
+    private readonly write: (items: I[]) => Promise<ItemResult<R>[]>,
+    private readonly settings: GroupCommitSettings,
+  ) {}
+
+  get queued(): number {
+    return this.queuedWeight;
+  }
+
+  submit(item: I, weight = 1): Promise<R> {
+    if (this.queuedWeight > 0 && this.queuedWeight + weight > this.settings.maxQueued) {
+      return Promise.reject(new OverloadedError(this.queuedWeight));
+    }
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, weight, resolve, reject });
+      this.queuedWeight += weight;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.busy || this.queue.length === 0) return;
+    this.busy = true;
+    const batch: Waiting<I, R>[] = [];
+    let weight = 0;
+    while (this.queue.length && (batch.length === 0 || weight + this.queue[0]!.weight <= this.settings.maxBatch)) {
+      const next = this.queue.shift()!;
+      weight += next.weight;
+      batch.push(next);
+    }
+    this.queuedWeight -= weight;
+    this.write(batch.map((w) => w.item))
+      .then(
+        (results) => batch.forEach((w, i) => settle(w, results[i] ?? { ok: false, error: new Error('no result for a batched item') })),
+        (error) => batch.forEach((w) => w.reject(error)),
+      )
+      .finally(() => {
+        this.busy = false;
+        this.pump();
+      });
+  }
+}
+
+function settle<I, R>(w: Waiting<I, R>, r: ItemResult<R>): void {
+  if (r.ok) w.resolve(r.value);
+  else w.reject(r.error);
+}

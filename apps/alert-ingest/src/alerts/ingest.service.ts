@@ -1,0 +1,94 @@
+import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { CONFIG } from '#libs/config';
+import { errorMessage, isTransientInfrastructureError, sleep } from '#libs/messaging';
+import { LOGGER, METRICS } from '#libs/platform';
+import type { Metrics } from '#libs/observability';
+import type { IngestConfig } from '../config.js';
+import { AlertWriter, type IngestItem, type IngestResult } from './alert-writer.js';
+import { RateLimitedError, RateLimiter, type RateLimit } from '../integrations/rate-limit.js';
+import { GroupCommitter, OverloadedError, type ItemResult } from './group-commit.js';
+
+/**
+ * The one door every endpoint writes through. Requests are group-committed: a 2xx is answered
+ * only after the request's own transaction committed, but many requests share one commit.
+ */
+@Injectable()
+export class IngestService {
+  private readonly committer: GroupCommitter<IngestItem, IngestResult>;
+  private readonly limiter = new RateLimiter();
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly writer: AlertWriter,
+    @Inject(CONFIG) config: IngestConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS) metrics: Metrics,
+  ) {
+    this.committer = new GroupCommitter((items) => this.writeBatch(items), { maxBatch: config.INGEST_MAX_BATCH, maxQueued: config.INGEST_MAX_QUEUED });
+    metrics.gauge('klaxon_ingest_queued_events', 'Accepted events waiting for their group commit', async () => this.committer.queued);
+  }
+
+  /**
+   * Applies a sender's request durably. Throws 503 (the sender retries) when overloaded or when
+   * the database cannot be reached; nothing answered 2xx is ever lost.
+   */
+  async submit(item: IngestItem): Promise<IngestResult> {
+    const weight = Math.max(1, item.events.length);
+    const limit = item.integration.config?.rateLimit as RateLimit | undefined;
+    if (limit) {
+      const taken = this.limiter.take(item.integration.id, limit, weight, Date.now());
+      if (!taken.ok) throw new RateLimitedError(taken.retryAfterSeconds);
+    }
+    try {
+      return await this.committer.submit(item, weight);
+    } catch (err) {
+      if (err instanceof OverloadedError) throw unavailable(err.message);
+      if (isTransientInfrastructureError(err)) {
+        this.logger.warn({ err: errorMessage(err) }, 'ingest could not reach the database; answering 503');
+        throw unavailable('Klaxon cannot store alerts right now (database unavailable); retry shortly');
+      }
+      throw err;
+    }
+  }
+
+  private async writeBatch(items: IngestItem[]): Promise<ItemResult<IngestResult>[]> {
+    try {
+      const results = await this.inTransaction(items);
+      return results.map((value) => ({ ok: true, value }));
+    } catch (err) {
+      if (items.length === 1 || isTransientInfrastructureError(err)) throw err;
+      // One bad request must not fail its neighbours: write each on its own.
+      this.logger.warn({ err: errorMessage(err), batch: items.length }, 'batched write failed; writing its requests one by one');
+      const out: ItemResult<IngestResult>[] = [];
+      for (const item of items) {
+        try {
+          out.push({ ok: true, value: (await this.inTransaction([item]))[0]! });
+        } catch (error) {
+          out.push({ ok: false, error });
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Deadlocks and serialization failures are retried: the batch is replayed whole. */
+  private async inTransaction(items: IngestItem[]): Promise<IngestResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((em) => this.writer.applyIn(em, items));
+      } catch (err) {
+        const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
+        const retriable = code === '40P01' || code === '40001' || code === '23505';
+        if (!retriable || attempt >= 3) throw err;
+        await sleep(5 * attempt);
+      }
+    }
+  }
+}
+
+function unavailable(message: string): ServiceUnavailableException {
+  return new ServiceUnavailableException({ message, retryAfterSeconds: 1 });
+}

@@ -1,0 +1,83 @@
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, UseFilters } from '@nestjs/common';
+import { ForbiddenException } from '@nestjs/common';
+import { Public } from '#libs/auth';
+import { InvalidInputError, type RawBodyRequest } from '#libs/platform';
+import { IngestService } from '../alerts/ingest.service.js';
+import type { EventOutcome } from '../alerts/normalized.js';
+import type { IntegrationConfig } from '../integrations/integration-config.js';
+import { IntegrationKeys, type KeyedIntegration } from '../integrations/integration-keys.js';
+import { plainError, senderErrorFilter } from '../integrations/ingest-errors.filter.js';
+import { normalizeWebhook, parseWebhook, type WebhookFlavour } from './alertmanager.js';
+import { normalizeGeneric } from './generic.js';
+import { grafanaSignatureProblem } from './signature.js';
+
+function bearer(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+}
+
+/** What a webhook sender gets back: how many alerts it sent, and what became of each. */
+function summary(outcomes: EventOutcome[]): Record<string, unknown> {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) counts[o.outcome] = (counts[o.outcome] ?? 0) + 1;
+  return { status: 'success', message: `${outcomes.length} alert${outcomes.length === 1 ? '' : 's'} processed`, outcomes: counts };
+}
+
+/**
+ * Webhook receivers: Prometheus Alertmanager, Grafana alerting and any JSON sender. The key is in
+ * the URL (…/<key>) or in "Authorization: Bearer <key>" for senders that can set headers.
+ */
+@Controller('integrations')
+@Public()
+@UseFilters(senderErrorFilter(plainError))
+export class WebhooksController {
+  constructor(
+    private readonly keys: IntegrationKeys,
+    private readonly ingest: IngestService,
+  ) {}
+
+  @Post(['alertmanager', 'alertmanager/:key'])
+  @HttpCode(202)
+  alertmanager(@Param('key') key: string | undefined, @Headers('authorization') auth: string | undefined, @Body() body: unknown): Promise<unknown> {
+    return this.webhook('alertmanager', key ?? bearer(auth), body);
+  }
+
+  @Post(['grafana', 'grafana/:key'])
+  @HttpCode(202)
+  async grafana(@Param('key') key: string | undefined, @Headers('authorization') auth: string | undefined, @Body() body: unknown, @Req() req: RawBodyRequest): Promise<unknown> {
+    return this.webhook('grafana', key ?? bearer(auth), body, (integration) => {
+      const c = integration.config as IntegrationConfig<'grafana'>;
+      if (!c.hmacSecret) return;
+      const problem = grafanaSignatureProblem({
+        secret: c.hmacSecret,
+        rawBody: req.rawBody ?? Buffer.alloc(0),
+        signature: req.header(c.hmacHeader ?? 'X-Grafana-Alerting-Signature'),
+        timestamp: c.hmacTimestampHeader ? req.header(c.hmacTimestampHeader) : undefined,
+        timestampRequired: !!c.hmacTimestampHeader,
+        nowMs: Date.now(),
+      });
+      if (problem) throw new ForbiddenException(problem);
+    });
+  }
+
+  @Post(['webhook', 'webhook/:key'])
+  @HttpCode(202)
+  async generic(@Param('key') key: string | undefined, @Headers('authorization') auth: string | undefined, @Body() body: unknown, @Req() req: RawBodyRequest): Promise<unknown> {
+    const integration = await this.keys.authenticate(key ?? bearer(auth), ['webhook']);
+    const config = integration.config as IntegrationConfig<'webhook'>;
+    const parsed = normalizeGeneric(body, config);
+    if (!parsed.ok) throw new InvalidInputError(`Webhook payload is invalid: ${parsed.errors.slice(0, 10).join('; ')}`, parsed.errors);
+    const deliveryId = req.header(config.idempotencyHeader ?? 'Idempotency-Key')?.slice(0, 200) || undefined;
+    const result = await this.ingest.submit({ integration, events: parsed.events, deliveryId });
+    return result.redelivered ? { status: 'success', message: 'Already processed (same delivery id)' } : summary(result.outcomes);
+  }
+
+  private async webhook(flavour: WebhookFlavour, key: string | undefined, body: unknown, verify?: (i: KeyedIntegration) => void): Promise<unknown> {
+    const integration = await this.keys.authenticate(key, [flavour]);
+    verify?.(integration);
+    const parsed = parseWebhook(body, flavour);
+    if (!parsed.ok) throw new InvalidInputError(`${flavour === 'grafana' ? 'Grafana' : 'Alertmanager'} webhook message is invalid: ${parsed.errors.slice(0, 10).join('; ')}`, parsed.errors);
+    const events = normalizeWebhook(parsed.webhook, flavour, (integration.config.defaultSeverity as 'error' | undefined) ?? 'error');
+    const result = await this.ingest.submit({ integration, events });
+    return summary(result.outcomes);
+  }
+}
