@@ -4,6 +4,8 @@ import { AlertsController } from './alerts/alerts.controller.js';
 import { AlertsQueries } from './alerts/alerts.queries.js';
 import { DedupReports } from './alerts/dedup-reports.js';
 import { IngestService } from './alerts/ingest.service.js';
+import { CloudWatchController } from './cloudwatch/cloudwatch.controller.js';
+import { SnsFetcher } from './cloudwatch/sns-fetcher.js';
 import { ChangeEventsController } from './changes/change-events.controller.js';
 import { ChangeEventsService } from './changes/change-events.service.js';
 import { HeartbeatPingController, HeartbeatsController } from './heartbeats/heartbeats.controller.js';
@@ -28,7 +30,8 @@ import { WebhooksController } from './webhooks/webhooks.controller.js';
     OpsgenieController,
     WebhooksController,
     HeartbeatPingController,
+    CloudWatchController,
   ],
-  providers: [IntegrationsService, IntegrationKeys, AlertWriter, IngestService, AlertsQueries, DedupReports, HeartbeatsService, MaintenanceService, ChangeEventsService],
+  providers: [IntegrationsService, IntegrationKeys, AlertWriter, IngestService, AlertsQueries, DedupReports, HeartbeatsService, MaintenanceService, ChangeEventsService, SnsFetcher],
 })
 export class IngestModule {}
