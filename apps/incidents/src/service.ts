@@ -1,15 +1,16 @@
 import { MessagingTables1764200000000 } from '#libs/messaging';
 import type { ServiceDefinition } from '#libs/platform';
+import { AppModule } from './app.module.js';
 import { IncidentsEnv } from './config.js';
 import { Incident, TimelineEntry } from './incidents/incident.entity.js';
-import { IncidentsModule } from './incidents.module.js';
 import { IncidentsInitial1764300000000 } from './migrations/1764300000000-incidents-initial.js';
+import { IncidentsLifecycle1764400000000 } from './migrations/1764400000000-incidents-lifecycle.js';
 
 export const incidentsService: ServiceDefinition<typeof IncidentsEnv> = {
   name: 'incidents',
   env: IncidentsEnv,
-  module: () => IncidentsModule,
+  module: () => AppModule,
   entities: [Incident, TimelineEntry],
-  migrations: [MessagingTables1764200000000, IncidentsInitial1764300000000],
+  migrations: [MessagingTables1764200000000, IncidentsInitial1764300000000, IncidentsLifecycle1764400000000],
   consumes: ['alerts', 'pages', 'notifications', 'directory'],
 };

@@ -2,16 +2,27 @@ import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import type { EventData } from '#libs/contracts';
 import { OnEvent, type EventContext } from '#libs/messaging';
+import { Directory } from '../directory/directory.service.js';
 import { IncidentsService } from './incidents.service.js';
+import { Timeline } from '../timeline/timeline.service.js';
 
 /** Events from alert-ingest, oncall and notifier that change or annotate incidents. */
 @Controller()
 export class IncidentEventsController {
-  constructor(private readonly incidents: IncidentsService) {}
+  constructor(
+    private readonly incidents: IncidentsService,
+    private readonly directory: Directory,
+    private readonly timeline: Timeline,
+  ) {}
 
   @OnEvent('alert.triggered')
   onAlertTriggered(@Payload() e: EventData<'alert.triggered'>, @Ctx() ctx: EventContext): Promise<void> {
     return this.incidents.onAlertTriggered(ctx.manager, e);
+  }
+
+  @OnEvent('alert.deduplicated')
+  onAlertDeduplicated(@Payload() e: EventData<'alert.deduplicated'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.incidents.onAlertDeduplicated(ctx.manager, e);
   }
 
   @OnEvent('alert.acknowledged')
@@ -24,36 +35,44 @@ export class IncidentEventsController {
     return this.incidents.onAlertResolved(ctx.manager, e);
   }
 
+  /** A responder acted from their phone (SMS reply, voice key, push, email link). Late or repeated actions are no-ops. */
   @OnEvent('responder.action')
   async onResponderAction(@Payload() e: EventData<'responder.action'>, @Ctx() ctx: EventContext): Promise<void> {
-    const by = { userId: e.userId, name: null, source: e.source };
+    const exists: unknown[] = await ctx.manager.query('SELECT 1 FROM incidents WHERE id = $1', [e.incidentId]);
+    if (!exists.length) return;
+    const by = await this.directory.actor(ctx.manager, e.userId, e.source);
     if (e.action === 'acknowledge') await this.incidents.acknowledge(ctx.manager, e.incidentId, by, { quiet: true });
     else if (e.action === 'resolve') await this.incidents.resolve(ctx.manager, e.incidentId, by, { quiet: true });
+    else await this.incidents.escalate(ctx.manager, e.incidentId, by, { quiet: true });
   }
 
   @OnEvent('escalation.step-fired')
-  async onStepFired(@Payload() e: EventData<'escalation.step-fired'>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.incidents.addTimeline(ctx.manager, e.incidentId, e.nobodyOnCall ? 'escalation.nobody-on-call' : 'escalation.step-fired', {
-      step: e.step + 1,
-      loop: e.loop,
-      userIds: e.userIds,
-    });
+  onStepFired(@Payload() e: EventData<'escalation.step-fired'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.incidents.onStepFired(ctx.manager, e);
   }
 
   @OnEvent('escalation.exhausted')
   async onExhausted(@Payload() e: EventData<'escalation.exhausted'>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.incidents.addTimeline(ctx.manager, e.incidentId, 'escalation.exhausted', {});
+    if (!(await this.exists(ctx, e.incidentId))) return;
+    await this.timeline.add(ctx.manager, e.incidentId, 'escalation.exhausted', {});
   }
 
   @OnEvent('notification.status-changed')
   async onNotification(@Payload() e: EventData<'notification.status-changed'>, @Ctx() ctx: EventContext): Promise<void> {
-    if (!e.incidentId) return;
-    await this.incidents.addTimeline(ctx.manager, e.incidentId, `notification.${e.status}`, {
+    if (!e.incidentId || !(await this.exists(ctx, e.incidentId))) return;
+    const [user] = e.userId ? await this.directory.people(ctx.manager, [e.userId]) : [];
+    await this.timeline.add(ctx.manager, e.incidentId, `notification.${e.status}`, {
       notificationId: e.notificationId,
       userId: e.userId,
+      name: user?.name ?? null,
       channel: e.channel,
       destination: e.destination,
       error: e.error,
     });
+  }
+
+  private async exists(ctx: EventContext, incidentId: string): Promise<boolean> {
+    const rows: unknown[] = await ctx.manager.query('SELECT 1 FROM incidents WHERE id = $1', [incidentId]);
+    return rows.length > 0;
   }
 }

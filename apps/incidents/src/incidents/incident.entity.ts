@@ -27,8 +27,36 @@ export class Incident {
   @Column('text')
   priority!: Priority;
 
+  @Column('text', { name: 'priority_source' })
+  prioritySource!: 'alert' | 'manual';
+
   @Column('text')
   urgency!: 'high' | 'low';
+
+  @Column('uuid', { name: 'team_id', nullable: true })
+  teamId!: string | null;
+
+  @Column('uuid', { array: true })
+  assignees!: string[];
+
+  @Column('int', { name: 'escalation_level' })
+  escalationLevel!: number;
+
+  @Column('boolean')
+  major!: boolean;
+
+  @Column('timestamptz', { name: 'snoozed_until', nullable: true })
+  snoozedUntil!: Date | null;
+
+  @Column('text', { name: 'conference_url', nullable: true })
+  conferenceUrl!: string | null;
+
+  @Column('text', { name: 'conference_dial_in', nullable: true })
+  conferenceDialIn!: string | null;
+
+  /** The problem this incident "is caused by". */
+  @Column('uuid', { name: 'problem_id', nullable: true })
+  problemId!: string | null;
 
   @Column('int', { name: 'alert_count' })
   alertCount!: number;
@@ -42,6 +70,9 @@ export class Incident {
   @Column('jsonb', { name: 'acknowledged_by', nullable: true })
   acknowledgedBy!: Actor | null;
 
+  @Column('timestamptz', { name: 'first_acknowledged_at', nullable: true })
+  firstAcknowledgedAt!: Date | null;
+
   @Column('timestamptz', { name: 'resolved_at', nullable: true })
   resolvedAt!: Date | null;
 
@@ -50,6 +81,9 @@ export class Incident {
 
   @Column('timestamptz', { name: 'updated_at' })
   updatedAt!: Date;
+
+  @Column('timestamptz', { name: 'last_activity_at', nullable: true })
+  lastActivityAt!: Date | null;
 }
 
 @Entity('timeline')

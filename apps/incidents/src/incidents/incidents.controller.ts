@@ -1,59 +1,153 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { Request, Response } from 'express';
+import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/auth';
-import type { Actor, Incident, TimelineEntry } from './incident.entity.js';
+import { Directory } from '../directory/directory.service.js';
+import type { Actor, TimelineEntry } from './incident.entity.js';
+import { IncidentQueries, type IncidentView, type Page } from './incident-queries.service.js';
+import {
+  ConferenceBridgeInput,
+  IncidentId,
+  ListIncidentsQuery,
+  MajorInput,
+  NoteInput,
+  PriorityInput,
+  ReassignInput,
+  SnoozeInput,
+  TimelineQuery,
+} from './incidents.dto.js';
 import { IncidentsService } from './incidents.service.js';
 
-const Id = z.uuid({ message: 'must be an incident id (a UUID)' });
-const ListQuery = z.strictObject({
-  status: z.enum(['triggered', 'acknowledged', 'resolved']).optional(),
-  serviceId: z.uuid().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
-const TimelineQuery = z.strictObject({
-  order: z.enum(['asc', 'desc']).default('desc'),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
-
-function actorOf(p: Principal): Actor {
-  return { userId: p.userId, name: null, source: 'api' };
+/**
+ * Pages are JSON arrays; the next page's cursor travels in headers (`X-Next-Cursor`, and a
+ * `Link: <…>; rel="next"` with the same query), so a plain array stays easy to consume.
+ */
+export function sendPage<T>(req: Request, res: Response, page: Page<T>): T[] {
+  if (page.nextCursor) {
+    const url = new URL(req.originalUrl, 'http://x');
+    url.searchParams.set('cursor', page.nextCursor);
+    res.setHeader('X-Next-Cursor', page.nextCursor);
+    res.setHeader('Link', `<${url.pathname}${url.search}>; rel="next"`);
+  }
+  return page.items;
 }
 
 @Controller('api/v1/incidents')
 export class IncidentsController {
   constructor(
     private readonly incidents: IncidentsService,
+    private readonly queries: IncidentQueries,
+    private readonly directory: Directory,
     @InjectDataSource() private readonly db: DataSource,
   ) {}
 
+  /** Runs a command as the calling user, in one transaction, and answers with the incident as it now is. */
+  private command(p: Principal, id: string, fn: (em: EntityManager, by: Actor) => Promise<unknown>): Promise<IncidentView> {
+    return this.db.transaction(async (em) => {
+      const by = await this.directory.actor(em, p.userId, 'api');
+      await fn(em, by);
+      return this.queries.get(id, em);
+    });
+  }
+
   @Get()
-  list(@Query({ schema: ListQuery }) q: z.output<typeof ListQuery>): Promise<Incident[]> {
-    return this.incidents.list(q);
+  async list(@Query({ schema: ListIncidentsQuery }) q: ListIncidentsQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<IncidentView[]> {
+    return sendPage(req, res, await this.queries.list(q));
   }
 
   @Get(':id')
-  get(@Param('id', { schema: Id }) id: string): Promise<Incident> {
-    return this.incidents.get(id);
+  get(@Param('id', { schema: IncidentId }) id: string): Promise<IncidentView> {
+    return this.queries.get(id);
   }
 
   @Get(':id/timeline')
-  timeline(@Param('id', { schema: Id }) id: string, @Query({ schema: TimelineQuery }) q: z.output<typeof TimelineQuery>): Promise<TimelineEntry[]> {
-    return this.incidents.timeline(id, q.order, q.limit);
+  async timeline(
+    @Param('id', { schema: IncidentId }) id: string,
+    @Query({ schema: TimelineQuery }) q: z.output<typeof TimelineQuery>,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TimelineEntry[]> {
+    return sendPage(req, res, await this.queries.timeline(id, q.order, q.limit, q.cursor));
   }
 
   @Post(':id/acknowledge')
   @HttpCode(200)
   @Roles('responder')
-  acknowledge(@Param('id', { schema: Id }) id: string, @CurrentPrincipal() p: Principal): Promise<Incident> {
-    return this.db.transaction((em) => this.incidents.acknowledge(em, id, actorOf(p)));
+  acknowledge(@Param('id', { schema: IncidentId }) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+    return this.command(p, id, (em, by) => this.incidents.acknowledge(em, id, by));
+  }
+
+  @Post(':id/unacknowledge')
+  @HttpCode(200)
+  @Roles('responder')
+  unacknowledge(@Param('id', { schema: IncidentId }) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+    return this.command(p, id, (em, by) => this.incidents.unacknowledge(em, id, by));
   }
 
   @Post(':id/resolve')
   @HttpCode(200)
   @Roles('responder')
-  resolve(@Param('id', { schema: Id }) id: string, @CurrentPrincipal() p: Principal): Promise<Incident> {
-    return this.db.transaction((em) => this.incidents.resolve(em, id, actorOf(p)));
+  resolve(@Param('id', { schema: IncidentId }) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+    return this.command(p, id, (em, by) => this.incidents.resolve(em, id, by));
+  }
+
+  @Post(':id/snooze')
+  @HttpCode(200)
+  @Roles('responder')
+  snooze(@Param('id', { schema: IncidentId }) id: string, @Body({ schema: SnoozeInput }) body: SnoozeInput, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+    return this.command(p, id, (em, by) => this.incidents.snooze(em, id, by, body.until ? new Date(body.until) : { minutes: body.minutes! }));
+  }
+
+  @Post(':id/escalate')
+  @HttpCode(200)
+  @Roles('responder')
+  escalate(@Param('id', { schema: IncidentId }) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+    return this.command(p, id, (em, by) => this.incidents.escalate(em, id, by));
+  }
+
+  @Post(':id/reassign')
+  @HttpCode(200)
+  @Roles('responder')
+  reassign(
+    @Param('id', { schema: IncidentId }) id: string,
+    @Body({ schema: ReassignInput }) body: z.output<typeof ReassignInput>,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<IncidentView> {
+    return this.command(p, id, (em, by) => this.incidents.reassign(em, id, by, body.userIds));
+  }
+
+  @Put(':id/priority')
+  @Roles('responder')
+  priority(
+    @Param('id', { schema: IncidentId }) id: string,
+    @Body({ schema: PriorityInput }) body: z.output<typeof PriorityInput>,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<IncidentView> {
+    return this.command(p, id, (em, by) => this.incidents.changePriority(em, id, by, body.priority));
+  }
+
+  @Put(':id/major')
+  @Roles('responder')
+  major(@Param('id', { schema: IncidentId }) id: string, @Body({ schema: MajorInput }) body: z.output<typeof MajorInput>, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+    return this.command(p, id, (em, by) => this.incidents.setMajor(em, id, by, body.major));
+  }
+
+  @Put(':id/conference-bridge')
+  @Roles('responder')
+  conferenceBridge(
+    @Param('id', { schema: IncidentId }) id: string,
+    @Body({ schema: ConferenceBridgeInput }) body: z.output<typeof ConferenceBridgeInput>,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<IncidentView> {
+    return this.command(p, id, (em, by) => this.incidents.setConferenceBridge(em, id, by, body));
+  }
+
+  @Post(':id/notes')
+  @HttpCode(201)
+  @Roles('responder')
+  note(@Param('id', { schema: IncidentId }) id: string, @Body({ schema: NoteInput }) body: z.output<typeof NoteInput>, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+    return this.command(p, id, (em, by) => this.incidents.addNote(em, id, by, body.text));
   }
 }

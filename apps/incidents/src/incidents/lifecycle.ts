@@ -1,6 +1,8 @@
 /*
  * The incident state machine, as plain functions: triggered → acknowledged → resolved.
- * A resolved incident stays resolved; new alerts open a new incident.
+ * An acknowledged incident may return to triggered (acknowledgement timeout, snooze expiry, or a
+ * responder withdrawing the acknowledgement). A resolved incident stays resolved; new alerts open
+ * a new incident.
  */
 export type IncidentStatus = 'triggered' | 'acknowledged' | 'resolved';
 export type Severity = 'critical' | 'error' | 'warning' | 'info';
@@ -8,7 +10,7 @@ export type Priority = 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
 
 export type Transition =
   | { ok: true; to: IncidentStatus }
-  | { ok: false; reason: 'already' | 'resolved'; message: string };
+  | { ok: false; reason: 'already' | 'resolved' | 'not-acknowledged'; message: string };
 
 export function acknowledge(from: IncidentStatus): Transition {
   if (from === 'triggered') return { ok: true, to: 'acknowledged' };
@@ -19,6 +21,25 @@ export function acknowledge(from: IncidentStatus): Transition {
 export function resolve(from: IncidentStatus): Transition {
   if (from === 'resolved') return { ok: false, reason: 'already', message: 'already resolved' };
   return { ok: true, to: 'resolved' };
+}
+
+/** Withdrawing an acknowledgement: only an acknowledged incident can go back to triggered. */
+export function unacknowledge(from: IncidentStatus): Transition {
+  if (from === 'acknowledged') return { ok: true, to: 'triggered' };
+  if (from === 'resolved') return { ok: false, reason: 'resolved', message: 'already resolved' };
+  return { ok: false, reason: 'not-acknowledged', message: 'not acknowledged' };
+}
+
+/** Snoozing acknowledges a triggered incident (as PagerDuty's "acknowledge and snooze" does). */
+export function snooze(from: IncidentStatus): Transition {
+  if (from === 'resolved') return { ok: false, reason: 'resolved', message: 'already resolved' };
+  return { ok: true, to: 'acknowledged' };
+}
+
+/** Commands that only make sense while an incident is open: escalate, reassign, snooze. */
+export function requireOpen(from: IncidentStatus): Transition {
+  if (from === 'resolved') return { ok: false, reason: 'resolved', message: 'already resolved' };
+  return { ok: true, to: from };
 }
 
 /** PagerDuty-style default mapping from an alert's severity to an incident priority. */
@@ -33,4 +54,14 @@ export function priorityForSeverity(severity: Severity): Priority {
     case 'info':
       return 'P4';
   }
+}
+
+/** True when `a` is more urgent than `b` (P1 is the highest). */
+export function higherPriority(a: Priority, b: Priority): boolean {
+  return a < b;
+}
+
+/** Major incidents and P1/P2 incidents get a post-incident review when they resolve. */
+export function needsReview(incident: { major: boolean; priority: Priority }): boolean {
+  return incident.major || incident.priority === 'P1' || incident.priority === 'P2';
 }
