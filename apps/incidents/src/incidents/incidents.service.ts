@@ -428,7 +428,8 @@ export class IncidentsService implements OnModuleInit {
       incident.id,
       now,
     ]);
-    if (incident.snoozedUntil) await this.slas.resume(em, incident, now);
+    // A snooze that ran its course ends at its end time, even if its timer fired a little later.
+    if (incident.snoozedUntil) await this.slas.resume(em, incident, new Date(Math.min(now.getTime(), incident.snoozedUntil.getTime())));
     await this.timers.cancel(em, ackTimeoutKey(incident.id));
     await this.timers.cancel(em, snoozeKey(incident.id));
     if (!announce) return;
