@@ -108,7 +108,9 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
   if (def.consumes.length) {
     transport = new KafkaEventTransport({
       kafka,
-      groupId: `klaxon-${def.name}`,
+      // The topic prefix keeps deployments (and test worlds sharing a broker) in separate groups:
+      // one group per service name would rebalance every world whenever any of them starts or stops.
+      groupId: `${config.KAFKA_TOPIC_PREFIX}klaxon-${def.name}`,
       topics: def.consumes,
       topicPrefix: config.KAFKA_TOPIC_PREFIX,
       dataSource,
