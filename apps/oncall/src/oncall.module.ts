@@ -1,16 +1,10 @@
 import { Module } from '@nestjs/common';
-import { EscalationEngine } from './escalation/engine.js';
-import { IncidentEventsController } from './escalation/incident-events.controller.js';
-import { PoliciesController } from './escalation/policies.controller.js';
-import { PoliciesService } from './escalation/policies.service.js';
-import { TargetResolver } from './escalation/targets.js';
-import { ServicesController } from './services/services.controller.js';
-import { ServicesService } from './services/services.service.js';
-import { UsersController } from './users/users.controller.js';
-import { UsersService } from './users/users.service.js';
+import { EscalationModule } from './escalation/escalation.module.js';
+import { SchedulesModule } from './schedules/schedules.module.js';
+import { ServicesModule } from './services/services.module.js';
+import { TeamsModule } from './teams/teams.module.js';
+import { UsersModule } from './users/users.module.js';
 
-@Module({
-  controllers: [UsersController, ServicesController, PoliciesController, IncidentEventsController],
-  providers: [UsersService, ServicesService, PoliciesService, TargetResolver, EscalationEngine],
-})
+/** oncall: people and teams, services, schedules, escalation policies and the escalation engine. */
+@Module({ imports: [UsersModule, TeamsModule, ServicesModule, SchedulesModule, EscalationModule] })
 export class OncallModule {}

@@ -3,6 +3,7 @@ import type { ServiceDefinition } from '#libs/platform';
 import { OncallEnv } from './config.js';
 import { EscalationPolicy } from './escalation/policy.entity.js';
 import { OncallInitial1764300000000 } from './migrations/1764300000000-oncall-initial.js';
+import { OncallTeamsSchedules1764400000000 } from './migrations/1764400000000-oncall-teams-schedules.js';
 import { OncallModule } from './oncall.module.js';
 import { Service } from './services/service.entity.js';
 import { User } from './users/user.entity.js';
@@ -12,6 +13,7 @@ export const oncallService: ServiceDefinition<typeof OncallEnv> = {
   env: OncallEnv,
   module: () => OncallModule,
   entities: [User, Service, EscalationPolicy],
-  migrations: [MessagingTables1764200000000, OncallInitial1764300000000],
-  consumes: ['incidents'],
+  migrations: [MessagingTables1764200000000, OncallInitial1764300000000, OncallTeamsSchedules1764400000000],
+  // incidents: escalation; directory: maintenance windows from alert-ingest.
+  consumes: ['incidents', 'directory'],
 };

@@ -3,10 +3,11 @@ import type { EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '#libs/clock';
 import type { EventData } from '#libs/contracts';
+import { queryRows } from '#libs/database';
 import { Outbox, TimerRunner, Timers, type Timer } from '#libs/messaging';
 import { LOGGER } from '#libs/platform';
 import { nextPosition, totalFirings, type PolicySnapshot, type Position } from './policy.js';
-import { TargetResolver } from './targets.js';
+import { TargetResolver, type PagedUser } from './targets.js';
 
 interface EscalationRow {
   incident_id: string;
@@ -26,6 +27,11 @@ interface StepTimerPayload {
   generation: number;
   step: number;
   loop: number;
+  /**
+   * 'next' (the default): the step at (step, loop) has waited its delay; move on.
+   * 'fire': the step at (step, loop) was held back by a maintenance window that has now ended.
+   */
+  action?: 'next' | 'fire';
 }
 
 const STEP_TIMER = 'escalation.step';
@@ -35,7 +41,13 @@ const timerKey = (incidentId: string): string => `escalation:${incidentId}`;
  * The escalation engine. Event-driven for the first page (no polling: step 1 pages in the same
  * transaction that records the incident), durable timers for later steps. Every step firing is a
  * row with a primary key of (incident, generation, loop, step): a step fires once even if the
- * trigger event is redelivered or two instances race.
+ * trigger event is redelivered or two instances race. Every change to an escalation first locks
+ * its row (FOR UPDATE), so an ack, a manual escalation and a due timer are applied one at a time.
+ *
+ * - Low urgency (PagerDuty's rule): the first step with someone to page pages, and escalation then
+ *   waits; it moves on only when someone escalates by hand.
+ * - A maintenance window on the service holds the next page until the window ends (nothing is
+ *   dropped: if the incident is still open then, the held step fires).
  */
 @Injectable()
 export class EscalationEngine implements OnModuleInit {
@@ -52,16 +64,19 @@ export class EscalationEngine implements OnModuleInit {
     this.timerRunner.register<StepTimerPayload>(STEP_TIMER, (timer, em) => this.onStepTimer(timer, em));
   }
 
-  /** An incident triggered (new, or again after an acknowledgement timeout): start at step 1. */
+  /** An incident triggered (new, or again after an acknowledgement timeout or a snooze): start at step 1. */
   async start(em: EntityManager, incident: EventData<'incident.triggered'>): Promise<void> {
-    const [existing]: EscalationRow[] = await em.query('SELECT * FROM escalations WHERE incident_id = $1 FOR UPDATE', [incident.incidentId]);
+    const existing = await this.lock(em, incident.incidentId);
     if (existing) {
-      if (existing.state === 'active' && incident.reason === 'new') return;
-      await em.query(
-        `UPDATE escalations SET generation = generation + 1, step = 0, loop = 0, state = 'active', updated_at = $2 WHERE incident_id = $1`,
-        [incident.incidentId, this.clock.now()],
+      // The same incident announced as new twice is one incident: never a second round of pages.
+      if (incident.reason === 'new') return;
+      const [restarted] = await queryRows<EscalationRow>(
+        em,
+        `UPDATE escalations SET generation = generation + 1, step = 0, loop = 0, state = 'active', urgency = $2, title = $3, updated_at = $4
+         WHERE incident_id = $1 RETURNING *`,
+        [incident.incidentId, incident.urgency, incident.title, this.clock.now()],
       );
-      const [restarted]: EscalationRow[] = await em.query('SELECT * FROM escalations WHERE incident_id = $1', [incident.incidentId]);
+      await this.timers.cancel(em, timerKey(incident.incidentId));
       await this.fire(em, restarted!, { step: 0, loop: 0 });
       return;
     }
@@ -87,18 +102,80 @@ export class EscalationEngine implements OnModuleInit {
     await this.fire(em, row!, { step: 0, loop: 0 });
   }
 
-  /** Acknowledged or resolved: no further steps. */
+  /** Acknowledged, snoozed or resolved: no further steps (a snooze ends with a new trigger). */
   async stop(em: EntityManager, incidentId: string): Promise<void> {
     await em.query(`UPDATE escalations SET state = 'stopped', updated_at = $2 WHERE incident_id = $1 AND state = 'active'`, [incidentId, this.clock.now()]);
     await this.timers.cancel(em, timerKey(incidentId));
   }
 
+  /**
+   * Someone escalated by hand: page the next step now, whatever state escalation is in. After the
+   * last step of the last repeat it goes round once more from step 1. A person asked for it, so a
+   * maintenance window does not hold it back.
+   */
+  async escalate(em: EntityManager, incidentId: string): Promise<void> {
+    const esc = await this.lock(em, incidentId);
+    if (!esc) {
+      this.logger.warn({ incidentId }, 'manual escalation of an incident oncall is not escalating (no policy): nobody paged');
+      return;
+    }
+    await this.timers.cancel(em, timerKey(incidentId));
+    if (esc.state !== 'active') await em.query(`UPDATE escalations SET state = 'active', updated_at = $2 WHERE incident_id = $1`, [incidentId, this.clock.now()]);
+    const at = { step: esc.step, loop: esc.loop };
+    const next = nextPosition(esc.policy, at) ?? { step: 0, loop: esc.loop + 1 };
+    await this.fire(em, { ...esc, state: 'active' }, next, { manual: true });
+  }
+
+  /** The incident was handed to these users: page them now. Escalation carries on as it was. */
+  async reassign(em: EntityManager, data: EventData<'incident.reassigned'>, eventId: string): Promise<void> {
+    const [esc] = await queryRows<EscalationRow>(em, 'SELECT * FROM escalations WHERE incident_id = $1', [data.incidentId]);
+    const [service] = esc ? [] : await queryRows<{ name: string }>(em, 'SELECT name FROM services WHERE id = $1', [data.serviceId]);
+    const users = await this.targets.resolve(
+      em,
+      data.userIds.map((id) => ({ type: 'user' as const, id })),
+      this.clock.now(),
+    );
+    const missing = data.userIds.filter((id) => !users.some((u) => u.id === id));
+    if (missing.length) this.logger.warn({ incidentId: data.incidentId, missing }, 'reassigned to users oncall does not know: they are not paged');
+    await this.page(
+      em,
+      {
+        incident_id: data.incidentId,
+        incident_number: data.number,
+        service_id: data.serviceId,
+        service_name: esc?.service_name ?? service?.name ?? 'Unknown service',
+        title: esc?.title ?? `Incident #${data.number}`,
+        urgency: esc?.urgency ?? 'high',
+      },
+      users,
+      (user) => `${data.incidentId}:reassign:${eventId}:${user.id}`,
+      { step: esc?.step ?? 0, loop: esc?.loop ?? 0 },
+    );
+  }
+
+  /** A maintenance window changed: held escalations of these services re-check now. */
+  async maintenanceChanged(em: EntityManager, serviceIds: string[]): Promise<void> {
+    if (!serviceIds.length) return;
+    const held = await queryRows<{ key: string }>(
+      em,
+      `SELECT t.key FROM escalations e JOIN timers t ON t.key = 'escalation:' || e.incident_id
+       WHERE e.service_id = ANY($1::uuid[]) AND e.state = 'active' AND t.payload->>'action' = 'fire'`,
+      [serviceIds],
+    );
+    for (const { key } of held) {
+      const timer = await this.timers.find(em, key);
+      if (timer) await this.timers.schedule(em, STEP_TIMER, key, this.clock.now(), timer.payload);
+    }
+  }
+
   private async onStepTimer(timer: Timer<StepTimerPayload>, em: EntityManager): Promise<void> {
     const incidentId = timer.key.slice('escalation:'.length);
-    const [esc]: EscalationRow[] = await em.query('SELECT * FROM escalations WHERE incident_id = $1 FOR UPDATE', [incidentId]);
+    const esc = await this.lock(em, incidentId);
     const p = timer.payload;
     // A timer from an earlier generation or position is stale: ignore it.
-    if (!esc || esc.state !== 'active' || esc.generation !== p.generation || esc.step !== p.step || esc.loop !== p.loop) return;
+    if (!esc || esc.state !== 'active' || esc.generation !== p.generation) return;
+    if (p.action === 'fire') return this.fire(em, esc, { step: p.step, loop: p.loop });
+    if (esc.step !== p.step || esc.loop !== p.loop) return;
     const next = nextPosition(esc.policy, { step: esc.step, loop: esc.loop });
     if (!next) return this.exhaust(em, esc);
     await this.fire(em, esc, next);
@@ -108,10 +185,19 @@ export class EscalationEngine implements OnModuleInit {
    * Pages the step at `position`. A step whose targets resolve to nobody is recorded and
    * escalation moves straight on; the walk is bounded by the policy's total firings.
    */
-  private async fire(em: EntityManager, esc: EscalationRow, position: Position): Promise<void> {
+  private async fire(em: EntityManager, esc: EscalationRow, position: Position, opts: { manual?: boolean } = {}): Promise<void> {
+    const now = this.clock.now();
+    if (!opts.manual) {
+      const heldUntil = await this.maintenanceEnd(em, esc.service_id, now);
+      if (heldUntil) {
+        this.logger.info({ incidentId: esc.incident_id, step: position.step, until: heldUntil.toISOString() }, 'service in maintenance: escalation held');
+        const payload: StepTimerPayload = { generation: esc.generation, step: position.step, loop: position.loop, action: 'fire' };
+        await this.timers.schedule(em, STEP_TIMER, timerKey(esc.incident_id), heldUntil, payload);
+        return;
+      }
+    }
     let at: Position | null = position;
-    for (let guard = 0; at && guard <= totalFirings(esc.policy); guard++) {
-      const now = this.clock.now();
+    for (let guard = 0; at && guard <= totalFirings(esc.policy) + 1; guard++) {
       const step = esc.policy.steps[at.step]!;
       const users = await this.targets.resolve(em, step.targets, now);
       const userIds = users.map((u) => u.id);
@@ -130,29 +216,11 @@ export class EscalationEngine implements OnModuleInit {
         nobodyOnCall: userIds.length === 0,
         firedAt: now.toISOString(),
       });
-      await this.outbox.publishMany(
-        em,
-        users.map((user) => ({
-          type: 'page.requested' as const,
-          key: esc.incident_id,
-          data: {
-            pageId: `${esc.incident_id}:g${esc.generation}:l${at!.loop}:s${at!.step}:${user.id}`,
-            incidentId: esc.incident_id,
-            incidentNumber: esc.incident_number,
-            serviceId: esc.service_id,
-            serviceName: esc.service_name,
-            title: esc.title,
-            urgency: esc.urgency,
-            userId: user.id,
-            userName: user.name,
-            userEmail: user.email,
-            step: at!.step,
-            loop: at!.loop,
-            requestedAt: now.toISOString(),
-          },
-        })),
-      );
+      const pos: Position = at;
+      await this.page(em, esc, users, (user) => `${esc.incident_id}:g${esc.generation}:l${pos.loop}:s${pos.step}:${user.id}`, pos);
       if (userIds.length > 0) {
+        // Low urgency notifies and waits: no automatic escalation (PagerDuty's rule).
+        if (esc.urgency === 'low') return;
         const payload: StepTimerPayload = { generation: esc.generation, step: at.step, loop: at.loop };
         await this.timers.schedule(em, STEP_TIMER, timerKey(esc.incident_id), new Date(now.getTime() + step.delayMinutes * 60_000), payload);
         return;
@@ -161,6 +229,52 @@ export class EscalationEngine implements OnModuleInit {
       at = nextPosition(esc.policy, at);
     }
     await this.exhaust(em, esc);
+  }
+
+  private async page(
+    em: EntityManager,
+    esc: Pick<EscalationRow, 'incident_id' | 'incident_number' | 'service_id' | 'service_name' | 'title' | 'urgency'>,
+    users: PagedUser[],
+    pageId: (user: PagedUser) => string,
+    at: Position,
+  ): Promise<void> {
+    const requestedAt = this.clock.now().toISOString();
+    await this.outbox.publishMany(
+      em,
+      users.map((user) => ({
+        type: 'page.requested' as const,
+        key: esc.incident_id,
+        data: {
+          pageId: pageId(user),
+          incidentId: esc.incident_id,
+          incidentNumber: esc.incident_number,
+          serviceId: esc.service_id,
+          serviceName: esc.service_name,
+          title: esc.title,
+          urgency: esc.urgency,
+          userId: user.id,
+          userName: user.name,
+          userEmail: user.email,
+          step: at.step,
+          loop: at.loop,
+          requestedAt,
+        },
+      })),
+    );
+  }
+
+  private async maintenanceEnd(em: EntityManager, serviceId: string, now: Date): Promise<Date | null> {
+    const [row] = await queryRows<{ until: Date | null }>(
+      em,
+      'SELECT max(ends_at) AS until FROM maintenance_windows WHERE $1 = ANY(service_ids) AND starts_at <= $2 AND ends_at > $2',
+      [serviceId, now],
+    );
+    return row?.until ? new Date(row.until) : null;
+  }
+
+  private async lock(em: EntityManager, incidentId: string): Promise<EscalationRow | undefined> {
+    const [row] = await queryRows<EscalationRow>(em, 'SELECT * FROM escalations WHERE incident_id = $1 FOR UPDATE', [incidentId]);
+    return row;
   }
 
   private async exhaust(em: EntityManager, esc: EscalationRow): Promise<void> {

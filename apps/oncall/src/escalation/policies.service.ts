@@ -48,7 +48,7 @@ export class PoliciesService {
   }
 
   private async assertTargetsExist(em: EntityManager, targets: Target[]): Promise<void> {
-    const tables: Record<Target['type'], string> = { user: 'users' };
+    const tables: Record<Target['type'], string> = { user: 'users', schedule: 'schedules', team: 'teams' };
     for (const type of Object.keys(tables) as Target['type'][]) {
       const ids = [...new Set(targets.filter((t) => t.type === type).map((t) => t.id))];
       if (!ids.length) continue;

@@ -9,7 +9,15 @@ import { z } from 'zod';
  * step 1, `repeatCount` more times; then escalation is exhausted.
  */
 
-export const Target = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('user'), id: z.uuid() })]);
+/**
+ * Whom a step pages: a user; a schedule (whoever is on call on it when the step fires); or a team
+ * (its managers and responders, not its observers).
+ */
+export const Target = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('user'), id: z.uuid() }),
+  z.strictObject({ type: z.literal('schedule'), id: z.uuid() }),
+  z.strictObject({ type: z.literal('team'), id: z.uuid() }),
+]);
 export type Target = z.output<typeof Target>;
 
 export const Step = z.strictObject({

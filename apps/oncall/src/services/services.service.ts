@@ -54,6 +54,10 @@ export class ServicesService {
   }
 
   private async assertReferences(em: EntityManager, input: ServiceInput): Promise<void> {
+    if (input.teamId) {
+      const found = await em.query('SELECT 1 FROM teams WHERE id = $1', [input.teamId]);
+      if (!found.length) throw new InvalidInputError(`Team ${input.teamId} does not exist`);
+    }
     if (input.escalationPolicyId) {
       const found = await em.query('SELECT 1 FROM escalation_policies WHERE id = $1', [input.escalationPolicyId]);
       if (!found.length) throw new InvalidInputError(`Escalation policy ${input.escalationPolicyId} does not exist`);

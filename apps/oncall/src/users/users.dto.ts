@@ -1,17 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '#libs/auth';
-
-export const timeZone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an IANA time zone such as Europe/Berlin' },
-);
+import { timeZone } from '../common/validation.js';
 
 export const CreateUser = z.strictObject({
   name: z.string().trim().min(1).max(200),

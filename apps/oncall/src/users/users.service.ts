@@ -5,7 +5,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { TOKEN_SERVICE, TokenService } from '#libs/auth';
 import { CLOCK, type Clock } from '#libs/clock';
 import { Outbox } from '#libs/messaging';
+import { queryRows } from '#libs/database';
 import { ConflictError, NotFoundError } from '#libs/platform';
+import { TeamsService } from '../teams/teams.service.js';
 import { User } from './user.entity.js';
 import type { CreateUser, UpdateUser } from './users.dto.js';
 
@@ -16,6 +18,7 @@ export class UsersService {
     private readonly outbox: Outbox,
     @Inject(TOKEN_SERVICE) private readonly tokens: TokenService,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly teams: TeamsService,
   ) {}
 
   list(): Promise<User[]> {
@@ -50,11 +53,30 @@ export class UsersService {
     });
   }
 
+  /**
+   * Refused while the user is in a rotation, a policy step or an upcoming override: silently
+   * dropping them could leave a shift or a step with nobody to page. Team memberships go with them.
+   */
   async remove(id: string): Promise<void> {
     await this.db.transaction(async (em) => {
-      const result = await em.delete(User, { id });
-      if (!result.affected) throw new NotFoundError('User', id);
+      const user = await em.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw new NotFoundError('User', id);
+      const uses = await queryRows<{ what: string }>(
+        em,
+        `SELECT 'schedule "' || name || '"' AS what FROM schedules
+           WHERE jsonb_path_exists(layers, '$[*].participants[*] ? (@ == $u)', jsonb_build_object('u', $1::text))
+         UNION ALL SELECT 'escalation policy "' || name || '"' FROM escalation_policies
+           WHERE jsonb_path_exists(steps, '$[*].targets[*] ? (@.type == "user" && @.id == $u)', jsonb_build_object('u', $1::text))
+         UNION ALL SELECT 'an override on schedule "' || s.name || '"' FROM schedule_overrides o JOIN schedules s ON s.id = o.schedule_id
+           WHERE o.user_id = $1::uuid AND o.ends_at > $2
+         LIMIT 5`,
+        [id, this.clock.now()],
+      );
+      if (uses.length) throw new ConflictError(`${user.name} is still in ${uses.map((u) => u.what).join(', ')}; take them out first so no shift or step is left without them unnoticed`);
+      const teams = await queryRows<{ team_id: string }>(em, 'SELECT team_id FROM team_members WHERE user_id = $1', [id]);
+      await em.delete(User, { id });
       await this.outbox.publish(em, 'user.deleted', id, { userId: id });
+      await this.teams.announce(em, teams.map((t) => t.team_id));
     });
   }
 
