@@ -1,7 +1,7 @@
 import { OffsetClock } from '#libs/clock';
 import { expectOk, eventually, sleep, TestWorld, type Api, type KafkaTap } from '#libs/testing';
 import { oncallService } from '../src/service.js';
-import { actor, event, pagesFor, publish, ready, serviceWithPolicy, stepsFor, triggered, user } from './helpers.js';
+import { actor, consuming, event, pagesFor, publish, ready, serviceWithPolicy, stepsFor, triggered, user } from './helpers.js';
 
 const MINUTE = 60_000;
 
@@ -22,6 +22,7 @@ describe('escalation engine', () => {
     api = oncall.api;
     await ready(api);
     tap = await world.tap('pages');
+    await consuming(world, tap);
     dana = await user(api, 'Dana');
     eli = await user(api, 'Eli');
   });

@@ -65,3 +65,16 @@ export async function serviceWithPolicy(api: Api, steps: { delayMinutes: number;
 export async function ready(api: Api): Promise<void> {
   await eventually(async () => (await api.get('/health/ready')).status === 200, { what: 'oncall ready', timeoutMs: 60000 });
 }
+
+/**
+ * Waits until oncall's consumer handles incident events (its group joined, which can take seconds
+ * on a busy machine): an incident on an unknown service comes back as escalation.exhausted.
+ */
+export async function consuming(world: TestWorld, pages: KafkaTap): Promise<void> {
+  const probe = triggered(randomUUID());
+  await publish(world, probe);
+  await eventually(async () => pages.ofType('escalation.exhausted').some((m) => m.json!.data.incidentId === probe.key), {
+    what: 'oncall consuming incident events',
+    timeoutMs: 60000,
+  });
+}

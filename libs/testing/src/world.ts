@@ -137,9 +137,20 @@ export class TestWorld {
     } finally {
       await admin.disconnect();
     }
-    const tap = await new KafkaTap(this.infra.brokers, topics.map((t) => this.topic(t))).start();
-    this.taps.push(tap);
-    return tap;
+    // Right after a service creates its topics the broker may not have elected their leaders yet
+    // ("does not host this topic-partition"): such retriable errors are waited out.
+    for (let attempt = 1; ; attempt++) {
+      const tap = new KafkaTap(this.infra.brokers, topics.map((t) => this.topic(t)));
+      try {
+        await tap.start();
+        this.taps.push(tap);
+        return tap;
+      } catch (err) {
+        await tap.stop().catch(() => undefined);
+        if (attempt >= 40 || !(err as { retriable?: boolean }).retriable) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   async close(): Promise<void> {
