@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { Commands } from './commands.js';
 import { DirectoryController } from './directory.controller.js';
 import { Directory } from './directory.service.js';
 
 /** incidents' copies of oncall's services, users and teams. */
-@Module({ controllers: [DirectoryController], providers: [Directory], exports: [Directory] })
+@Module({ controllers: [DirectoryController], providers: [Directory, Commands], exports: [Directory, Commands] })
 export class DirectoryModule {}

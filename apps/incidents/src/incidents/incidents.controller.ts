@@ -1,10 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/auth';
-import { Directory } from '../directory/directory.service.js';
+import { Commands } from '../directory/commands.js';
 import type { Actor, TimelineEntry } from './incident.entity.js';
 import { IncidentQueries, type IncidentView, type Page } from './incident-queries.service.js';
 import {
@@ -39,14 +38,12 @@ export class IncidentsController {
   constructor(
     private readonly incidents: IncidentsService,
     private readonly queries: IncidentQueries,
-    private readonly directory: Directory,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly commands: Commands,
   ) {}
 
   /** Runs a command as the calling user, in one transaction, and answers with the incident as it now is. */
   private command(p: Principal, id: string, fn: (em: EntityManager, by: Actor) => Promise<unknown>): Promise<IncidentView> {
-    return this.db.transaction(async (em) => {
-      const by = await this.directory.actor(em, p.userId, 'api');
+    return this.commands.run(p, async (em, by) => {
       await fn(em, by);
       return this.queries.get(id, em);
     });

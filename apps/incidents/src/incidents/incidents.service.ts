@@ -467,6 +467,12 @@ export class IncidentsService implements OnModuleInit {
     return { incidentId: incident.id, number: incident.number, serviceId: incident.serviceId };
   }
 
+  async get(em: EntityManager, incidentId: string): Promise<Incident> {
+    const incident = await em.findOne(Incident, { where: { id: incidentId } });
+    if (!incident) throw new NotFoundError('Incident', incidentId);
+    return incident;
+  }
+
   async lock(em: EntityManager, incidentId: string): Promise<Incident> {
     const incident = await em.findOne(Incident, { where: { id: incidentId }, lock: { mode: 'pessimistic_write' } });
     if (!incident) throw new NotFoundError('Incident', incidentId);
