@@ -43,15 +43,37 @@ export function isValidZone(name: string): boolean {
   return IANAZone.isValidZone(name);
 }
 
+const offsets = new Map<string, Map<number, number>>();
+
+/**
+ * The zone's UTC offset (minutes) at an instant. Asking Intl is slow (microseconds), and schedule
+ * maths asks thousands of times, so offsets are cached per UTC hour: an hour whose first and last
+ * millisecond share an offset has that offset throughout (zones change offset at most once an hour);
+ * an hour with a change in it is always asked afresh.
+ */
+function offsetAt(zone: IANAZone, at: Instant): number {
+  let cache = offsets.get(zone.name);
+  if (!cache) offsets.set(zone.name, (cache = new Map()));
+  const hour = Math.floor(at / HOUR);
+  let offset = cache.get(hour);
+  if (offset === undefined) {
+    const first = zone.offset(hour * HOUR);
+    offset = first === zone.offset(hour * HOUR + HOUR - 1) ? first : Number.NaN;
+    if (cache.size > 500_000) cache.clear();
+    cache.set(hour, offset);
+  }
+  return Number.isNaN(offset) ? zone.offset(at) : offset;
+}
+
 export function toWall(at: Instant, zone: IANAZone): WallTime {
-  return at + zone.offset(at) * MINUTE;
+  return at + offsetAt(zone, at) * MINUTE;
 }
 
 /** The instant a wall-clock reading stands for (see the rules above). */
 export function fromWall(wall: WallTime, zone: IANAZone): Instant {
   // Every offset in force within a day either side is a candidate; real zones change offset at most
   // once in that span.
-  const candidates = [...new Set([zone.offset(wall - DAY), zone.offset(wall), zone.offset(wall + DAY)])].map((o) => wall - o * MINUTE);
+  const candidates = [...new Set([offsetAt(zone, wall - DAY), offsetAt(zone, wall), offsetAt(zone, wall + DAY)])].map((o) => wall - o * MINUTE);
   const valid = candidates.filter((at) => toWall(at, zone) === wall);
   if (valid.length) return Math.min(...valid); // repeated: the first occurrence
   // Nonexistent: reading it with the earlier (smaller) offset gives the latest candidate.
