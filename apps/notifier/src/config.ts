@@ -1,17 +1,89 @@
 import { z } from 'zod';
-import { CommonEnv } from '#libs/config';
+import { CommonEnv, env } from '#libs/config';
+import { parseRateLimits } from './notifications/rate-limit.js';
 
+const rateLimit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      try {
+        return parseRateLimits(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const seconds = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+/*
+ * Each channel uses its real provider when that provider's settings are present, and the capture
+ * inbox otherwise (see docs/notifier.md).
+ */
 export const NotifierEnv = CommonEnv.extend({
   PORT: CommonEnv.shape.PORT.default(3003),
-  /** Where links in messages point (acknowledge pages, the inbox). */
-  PUBLIC_URL: z.url({ message: 'must be a URL such as https://klaxon.example.com' }).default('http://localhost:3003'),
+  /** Where links in messages and Twilio's callbacks point (acknowledge pages, webhooks, the inbox). */
+  PUBLIC_URL: z
+    .url({ message: 'must be a URL such as https://klaxon.example.com' })
+    .default('http://localhost:3003')
+    .transform((u) => u.replace(/\/+$/, '')),
+
+  // ---- email (nodemailer over SMTP) ----
   /** smtp://user:pass@host:port or smtps://…; unset means capture mode: email goes to the local inbox. */
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\/.+/, 'must be an smtp:// or smtps:// URL')
     .optional(),
   EMAIL_FROM: z.string().default('Klaxon <klaxon@localhost>'),
+
+  // ---- SMS and voice (Twilio) ----
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token (it also verifies X-Twilio-Signature)').optional(),
+  /** The number messages and calls come from, E.164 (+15551234567). */
+  TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567').optional(),
+  /** Twilio's API base URL: a regional edge, a proxy, or a local test server. */
+  TWILIO_API_URL: z.url({ message: 'must be a URL such as https://api.twilio.com' }).default('https://api.twilio.com'),
+
+  // ---- push (Firebase Cloud Messaging through firebase-admin) ----
+  /** A service account key: the JSON itself or the path of its file. Unset means capture mode for push. */
+  FCM_SERVICE_ACCOUNT: z.string().min(2).optional(),
+  /** Sends firebase-admin's HTTPS requests (token and messages) to this host instead: a proxy or a local test server. */
+  FCM_API_URL: z.url({ message: 'must be a URL such as http://127.0.0.1:9099' }).optional(),
+  /** iOS "critical" alerts for high-urgency pages (needs Apple's entitlement); otherwise "time-sensitive". */
+  PUSH_IOS_CRITICAL: env.bool.default(false),
+
+  // ---- sending ----
   /** How long a send may take before its outcome counts as unknown and is reconciled (seconds). */
-  SEND_DEADLINE_SECONDS: z.coerce.number().int().min(5).max(600).default(30),
-});
+  SEND_DEADLINE_SECONDS: seconds(5, 600, 30),
+  /** Provider calls per message before it counts as failed and the next contact method takes over. */
+  SEND_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  /** First retry delay after a transient provider error; each further retry waits three times longer. */
+  SEND_RETRY_BASE_SECONDS: seconds(1, 600, 10),
+  /** Consecutive transient failures that open a provider's circuit, and how long it stays open. */
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  CIRCUIT_OPEN_SECONDS: seconds(1, 3600, 30),
+  /** Calls per page when the phone is busy or not answered, and the wait between them. */
+  VOICE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(3),
+  VOICE_RETRY_SECONDS: seconds(10, 3600, 60),
+  /** Ask Twilio whether a person or a machine answered (noted on the notification). */
+  VOICE_MACHINE_DETECTION: env.bool.default(true),
+
+  // ---- rate limits ("<count>/<window>" pairs, comma separated, or "off") ----
+  RATE_LIMIT_SMS: rateLimit('1/1m,5/15m'),
+  RATE_LIMIT_VOICE: rateLimit('1/1m,3/15m'),
+  RATE_LIMIT_PUSH: rateLimit('6/1m'),
+  RATE_LIMIT_EMAIL: rateLimit('6/1m'),
+  /** SMS plus calls to one user in 24 hours; beyond it pages fail over to push and email. */
+  USER_DAILY_PHONE_LIMIT: z.coerce.number().int().min(1).max(10000).default(200),
+
+  // ---- links and codes ----
+  /** How long acknowledge/resolve links in email and push stay valid (minutes). */
+  LINK_TTL_MINUTES: z.coerce.number().int().min(1).max(10080).default(720),
+  VERIFICATION_TTL_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+})
+  .refine((c) => [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER].every((v) => v === undefined) || [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER].every((v) => v !== undefined), {
+    message: 'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (capture mode)',
+    path: ['TWILIO_ACCOUNT_SID'],
+  });
 export type NotifierConfig = z.output<typeof NotifierEnv>;

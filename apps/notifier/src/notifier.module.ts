@@ -1,29 +1,51 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import type { NotifierConfig } from './config.js';
+import { ContactMethodsController } from './contact-methods/contact-methods.controller.js';
+import { ContactMethodsService } from './contact-methods/contact-methods.service.js';
 import { DirectoryController } from './directory/directory.controller.js';
 import { InboxController } from './inbox/inbox.controller.js';
+import { IncidentEventsController } from './incident-state/incident-events.controller.js';
+import { LinksController } from './links/links.controller.js';
+import { LinksService } from './links/links.service.js';
+import { MessageComposer } from './notifications/composer.js';
+import { DeliveryService } from './notifications/delivery.service.js';
 import { NotificationEventsController } from './notifications/events.controller.js';
 import { NotificationsService } from './notifications/notifications.service.js';
-import { CaptureProvider } from './providers/capture.provider.js';
-import { EMAIL_PROVIDER } from './providers/provider.js';
-import { SmtpEmailProvider } from './providers/smtp-email.provider.js';
+import { ProviderRegistry } from './providers/providers.js';
+import { RepliesService } from './replies/replies.service.js';
+import { ResponderActionsService } from './replies/responder-actions.service.js';
+import { TwilioSignatureGuard } from './replies/twilio-signature.guard.js';
+import { TwilioWebhooksController } from './replies/twilio-webhooks.controller.js';
+import { RulesController } from './rules/rules.controller.js';
+import { RulesService } from './rules/rules.service.js';
 
 @Module({})
 export class NotifierModule {
-  /** Providers are picked from configuration: a real one where credentials are set, capture otherwise. */
-  static forConfig(config: NotifierConfig): DynamicModule {
+  /** Each channel's provider is picked from configuration (ProviderRegistry): a real one where its settings are present, capture otherwise. */
+  static forConfig(_config: NotifierConfig): DynamicModule {
     return {
       module: NotifierModule,
-      controllers: [NotificationEventsController, DirectoryController, InboxController],
+      controllers: [
+        NotificationEventsController,
+        IncidentEventsController,
+        DirectoryController,
+        ContactMethodsController,
+        RulesController,
+        TwilioWebhooksController,
+        LinksController,
+        InboxController,
+      ],
       providers: [
+        ProviderRegistry,
         NotificationsService,
-        {
-          provide: EMAIL_PROVIDER,
-          inject: [getDataSourceToken()],
-          useFactory: (db: DataSource) => (config.SMTP_URL ? new SmtpEmailProvider(config.SMTP_URL, config.EMAIL_FROM) : new CaptureProvider(db)),
-        },
+        DeliveryService,
+        MessageComposer,
+        LinksService,
+        ResponderActionsService,
+        RepliesService,
+        TwilioSignatureGuard,
+        ContactMethodsService,
+        RulesService,
       ],
     };
   }

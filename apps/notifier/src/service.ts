@@ -2,6 +2,7 @@ import { MessagingTables1764200000000 } from '#libs/messaging';
 import type { ServiceDefinition } from '#libs/platform';
 import { NotifierEnv } from './config.js';
 import { NotifierInitial1764300000000 } from './migrations/1764300000000-notifier-initial.js';
+import { NotifierChannels1764600000000 } from './migrations/1764600000000-notifier-channels.js';
 import { NotifierModule } from './notifier.module.js';
 
 export const notifierService: ServiceDefinition<typeof NotifierEnv> = {
@@ -9,6 +10,6 @@ export const notifierService: ServiceDefinition<typeof NotifierEnv> = {
   env: NotifierEnv,
   module: (config) => NotifierModule.forConfig(config),
   entities: [],
-  migrations: [MessagingTables1764200000000, NotifierInitial1764300000000],
+  migrations: [MessagingTables1764200000000, NotifierInitial1764300000000, NotifierChannels1764600000000],
   consumes: ['pages', 'incidents', 'directory'],
 };

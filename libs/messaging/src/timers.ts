@@ -76,6 +76,16 @@ export class Timers {
     await manager.query('DELETE FROM timers WHERE key = $1', [key]);
   }
 
+  /**
+   * Cancels these timers, except any a runner is firing right now (their handler runs anyway and
+   * must find nothing left to do). For a handler that takes over other timers' work without
+   * waiting for their locks, which could deadlock with those timers' own handlers.
+   */
+  async cancelUnclaimed(manager: EntityManager, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await manager.query('DELETE FROM timers WHERE id IN (SELECT id FROM timers WHERE key = ANY($1::text[]) FOR UPDATE SKIP LOCKED)', [keys]);
+  }
+
   /** Cancels every timer whose key starts with the prefix (e.g. all of one incident's notifications). */
   async cancelByPrefix(manager: EntityManager, prefix: string): Promise<number> {
     const rows = await queryRows(

@@ -2,10 +2,13 @@ import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import type { EventData } from '#libs/contracts';
 import { OnEvent, type EventContext } from '#libs/messaging';
+import { NotificationsService } from '../notifications/notifications.service.js';
 
 /** notifier's own copy of the people it pages, kept from oncall's user events. */
 @Controller()
 export class DirectoryController {
+  constructor(private readonly notifications: NotificationsService) {}
+
   @OnEvent('user.upserted')
   async onUserUpserted(@Payload() u: EventData<'user.upserted'>, @Ctx() ctx: EventContext): Promise<void> {
     await ctx.manager.query(
@@ -17,8 +20,11 @@ export class DirectoryController {
     );
   }
 
+  /** A deleted user is paged no more: their contact methods, rules and pending messages go. */
   @OnEvent('user.deleted')
   async onUserDeleted(@Payload() u: EventData<'user.deleted'>, @Ctx() ctx: EventContext): Promise<void> {
     await ctx.manager.query('UPDATE users SET deleted = true, updated_at = $2 WHERE id = $1', [u.userId, ctx.envelope.occurredAt]);
+    await ctx.manager.query('DELETE FROM contact_methods WHERE user_id = $1', [u.userId]);
+    await this.notifications.cancelForUser(ctx.manager, u.userId);
   }
 }

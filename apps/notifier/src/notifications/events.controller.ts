@@ -13,13 +13,8 @@ export class NotificationEventsController {
     return this.notifications.onPageRequested(ctx.manager, page);
   }
 
-  @OnEvent('incident.acknowledged')
-  onAcknowledged(@Payload() e: EventData<'incident.acknowledged'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.notifications.cancelForIncident(ctx.manager, e.incidentId);
-  }
-
-  @OnEvent('incident.resolved')
-  onResolved(@Payload() e: EventData<'incident.resolved'>, @Ctx() ctx: EventContext): Promise<void> {
-    return this.notifications.cancelForIncident(ctx.manager, e.incidentId);
+  @OnEvent('stakeholder-update.requested')
+  onStakeholderUpdate(@Payload() update: EventData<'stakeholder-update.requested'>, @Ctx() ctx: EventContext): Promise<void> {
+    return this.notifications.onStakeholderUpdate(ctx.manager, update);
   }
 }

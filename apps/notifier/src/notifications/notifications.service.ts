@@ -1,168 +1,249 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '#libs/clock';
-import { CONFIG } from '#libs/config';
-import { Outbox, TimerRunner, Timers, crashPoint, errorMessage, type Timer } from '#libs/messaging';
-import { LOGGER } from '#libs/platform';
-import type { NotifierConfig } from '../config.js';
-import { EMAIL_PROVIDER, type EmailProvider } from '../providers/provider.js';
-import { emailHtml, emailSubject, emailText, maskDestination, type Page } from './content.js';
+import type { EventData } from '#libs/contracts';
 import { queryRows } from '#libs/database';
-
-type Status = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'cancelled' | 'unknown';
-
-interface NotificationRow {
-  id: string;
-  page_id: string;
-  incident_id: string;
-  user_id: string;
-  channel: 'email';
-  destination: string;
-  status: Status;
-  page: Page;
-}
-
-const SEND = 'notification.send';
-const RECONCILE = 'notification.reconcile';
-const sendKey = (n: { incident_id: string; id: string }): string => `notify:${n.incident_id}:${n.id}`;
-const reconcileKey = (id: string): string => `notify-reconcile:${id}`;
+import { Outbox, Timers } from '#libs/messaging';
+import { LOGGER } from '#libs/platform';
+import type { Channel, EmailMessage, MessageOf } from '../providers/provider.js';
+import { planNotifications, type ContactMethodInfo, type RuleInfo } from '../rules/plan.js';
+import { maskDestination, stakeholderEmail, type Page } from './content.js';
+import { incidentTimerPrefix, SEND, sendKey, type NotificationKind, type NotificationRow } from './notification.js';
 
 /**
- * From page request to provider call, without losing or doubling a message:
- *
- * 1. page.requested → one notification row per contact method, and a durable send timer, in the
- *    consumer's transaction (a redelivered page finds the row and does nothing).
- * 2. The send timer marks the row "sending" with a deadline and schedules a reconcile timer at
- *    that deadline, and commits; only then is the provider called.
- * 3. The outcome is recorded and the reconcile timer cancelled. If the process died in between,
- *    the reconcile timer asks the provider what happened: sent, not sent (send again), or unknown
- *    (not resent: later rules and escalation steps are the cover, as in GoAlert).
+ * What notifier owes people, decided in the consumer's (or API's) transaction: page requests
+ * become one notification per notification rule, each with a durable send timer at its delay;
+ * acknowledging or resolving an incident cancels what is still waiting; a failed message moves
+ * the page on to the next contact method at once.
  */
 @Injectable()
-export class NotificationsService implements OnModuleInit {
+export class NotificationsService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly outbox: Outbox,
     private readonly timers: Timers,
-    private readonly timerRunner: TimerRunner,
-    @Inject(EMAIL_PROVIDER) private readonly email: EmailProvider,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(CONFIG) private readonly config: NotifierConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  onModuleInit(): void {
-    this.timerRunner.register<{ id: string }>(SEND, (t, em) => this.onSendTimer(t, em));
-    this.timerRunner.register<{ id: string }>(RECONCILE, (t, em) => this.onReconcileTimer(t, em));
-  }
-
-  /** A page for a user: schedule each of their notification rules. */
+  /** A page for a user: one notification per rule for the incident's urgency, each at its delay. */
   async onPageRequested(em: EntityManager, page: Page): Promise<void> {
     const [user]: { email: string; deleted: boolean }[] = await em.query('SELECT email, deleted FROM users WHERE id = $1', [page.userId]);
     if (user?.deleted) {
       this.logger.warn({ userId: page.userId, incidentId: page.incidentId }, 'page for a deleted user; nothing sent');
       return;
     }
-    // A user created a moment ago may be paged before their user event arrives here: use the
-    // email oncall put in the page rather than drop it.
-    const email = user?.email ?? page.userEmail;
-    const now = this.clock.now();
-    const id = randomUUID();
-    const [row]: NotificationRow[] = await em.query(
-      `INSERT INTO notifications (id, page_id, incident_id, user_id, channel, destination, status, page, due_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, 'email', $5, 'queued', $6::jsonb, $7, $7, $7)
-       ON CONFLICT (page_id, channel, destination) DO NOTHING RETURNING *`,
-      [id, page.pageId, page.incidentId, page.userId, email, JSON.stringify(page), now],
+    // Keep a copy of the incident even before its own events arrive, to answer replies about it.
+    await em.query(
+      `INSERT INTO incidents (id, number, title, status, changed_at) VALUES ($1, $2, $3, 'triggered', $4)
+       ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title WHERE incidents.title = ''`,
+      [page.incidentId, page.incidentNumber, page.title, page.requestedAt],
     );
-    if (!row) return;
-    await this.timers.schedule(em, SEND, sendKey(row), now, { id: row.id });
-  }
-
-  /** The incident was acknowledged or resolved: nothing still waiting for it goes out. */
-  async cancelForIncident(em: EntityManager, incidentId: string): Promise<void> {
-    await this.timers.cancelByPrefix(em, `notify:${incidentId}:`);
-    const cancelled = await queryRows<NotificationRow>(
-      em,
-      `UPDATE notifications SET status = 'cancelled', updated_at = $2 WHERE incident_id = $1 AND status = 'queued' RETURNING *`,
-      [incidentId, this.clock.now()],
-    );
-    for (const n of cancelled) await this.announce(em, n, 'cancelled', null, null);
-  }
-
-  private async onSendTimer(timer: Timer<{ id: string }>, em: EntityManager): Promise<void | (() => Promise<void>)> {
-    const [n]: NotificationRow[] = await em.query('SELECT * FROM notifications WHERE id = $1 FOR UPDATE', [timer.payload.id]);
-    if (!n || n.status !== 'queued') return;
-    const now = this.clock.now();
-    const deadline = new Date(now.getTime() + this.config.SEND_DEADLINE_SECONDS * 1000);
-    await em.query(`UPDATE notifications SET status = 'sending', sending_deadline = $2, attempts = attempts + 1, updated_at = $3 WHERE id = $1`, [n.id, deadline, now]);
-    await this.timers.schedule(em, RECONCILE, reconcileKey(n.id), deadline, { id: n.id });
-    return () => this.deliver(n);
-  }
-
-  private async deliver(n: NotificationRow): Promise<void> {
-    crashPoint('notifier.before-provider-call');
-    const links = { incident: `${this.config.PUBLIC_URL}/incidents/${n.incident_id}` };
-    let result: { providerMessageId: string } | undefined;
-    let failure: string | undefined;
-    try {
-      result = await this.email.send({
-        notificationId: n.id,
-        to: n.destination,
-        subject: emailSubject(n.page),
-        text: emailText(n.page, links),
-        html: emailHtml(n.page, links),
-      });
-    } catch (err) {
-      failure = errorMessage(err);
-    }
-    crashPoint('notifier.after-provider-call');
-    await this.db.transaction(async (em) => {
-      const status: Status = result ? 'sent' : 'failed';
-      const [updated] = await queryRows<NotificationRow>(
-        em,
-        `UPDATE notifications SET status = $2, provider = $3, provider_message_id = $4, error = $5, sent_at = $6, updated_at = $6
-         WHERE id = $1 AND status = 'sending' RETURNING *`,
-        [n.id, status, this.email.name, result?.providerMessageId ?? null, failure ?? null, this.clock.now()],
-      );
-      if (!updated) return;
-      await this.timers.cancel(em, reconcileKey(n.id));
-      await this.announce(em, updated, status, result?.providerMessageId ?? null, failure ?? null);
-    });
-    if (failure) this.logger.warn({ notificationId: n.id, err: failure }, 'email send failed');
-  }
-
-  private async onReconcileTimer(timer: Timer<{ id: string }>, em: EntityManager): Promise<void> {
-    const [n]: NotificationRow[] = await em.query('SELECT * FROM notifications WHERE id = $1 FOR UPDATE', [timer.payload.id]);
-    if (!n || n.status !== 'sending') return;
-    const r = await this.email.reconcile(n.id);
-    const now = this.clock.now();
-    if (r.outcome === 'not-sent') {
-      await em.query(`UPDATE notifications SET status = 'queued', updated_at = $2 WHERE id = $1`, [n.id, now]);
-      await this.timers.schedule(em, SEND, sendKey(n), now, { id: n.id });
+    const [incident]: { status: string; changed_at: Date }[] = await em.query('SELECT status, changed_at FROM incidents WHERE id = $1', [page.incidentId]);
+    if (incident && incident.status !== 'triggered' && incident.changed_at.getTime() >= new Date(page.requestedAt).getTime()) {
+      // Acknowledged or resolved after this page was requested: it is stale (a re-trigger carries a later time).
+      this.logger.info({ incidentId: page.incidentId, pageId: page.pageId, status: incident.status }, 'page for an incident no longer triggered; nothing sent');
       return;
     }
-    const status: Status = r.outcome === 'sent' ? 'sent' : 'unknown';
-    const providerId = r.outcome === 'sent' ? r.providerMessageId : null;
-    await em.query(`UPDATE notifications SET status = $2, provider = $3, provider_message_id = $4, updated_at = $5 WHERE id = $1`, [n.id, status, this.email.name, providerId, now]);
-    this.logger.warn({ notificationId: n.id, outcome: r.outcome }, 'reconciled a send whose outcome was not recorded');
-    await this.announce(em, n, status === 'sent' ? 'sent' : 'failed', providerId, status === 'unknown' ? 'outcome unknown after an interrupted send; not resent' : null);
+    const methods = await em.query(
+      `SELECT id, type, value, verified_at IS NOT NULL AS verified FROM contact_methods WHERE user_id = $1 ORDER BY created_at`,
+      [page.userId],
+    ) as ContactMethodInfo[];
+    const rules: RuleInfo[] = await em.query(
+      `SELECT urgency, contact_method_id AS "contactMethodId", delay_minutes AS "delayMinutes" FROM notification_rules WHERE user_id = $1`,
+      [page.userId],
+    );
+    // A user paged a moment after being created may not have reached notifier yet: use the email oncall put in the page.
+    const plan = planNotifications({ urgency: page.urgency, rules, methods, email: user?.email ?? page.userEmail });
+    const requested = new Date(page.requestedAt).getTime();
+    const now = this.clock.now();
+    for (const p of plan) {
+      const due = new Date(requested + p.delayMinutes * 60_000);
+      const [row] = await this.insert(em, {
+        kind: 'page',
+        pageId: page.pageId,
+        incidentId: page.incidentId,
+        userId: page.userId,
+        channel: p.channel,
+        destination: p.destination,
+        contactMethodId: p.contactMethodId,
+        ruleKey: p.ruleKey,
+        page,
+        dueAt: due,
+        now,
+      });
+      if (row) await this.timers.schedule(em, SEND, sendKey(row), due, { id: row.id });
+    }
   }
 
-  private async announce(em: EntityManager, n: NotificationRow, status: 'sent' | 'failed' | 'cancelled', providerMessageId: string | null, error: string | null): Promise<void> {
-    await this.outbox.publish(em, 'notification.status-changed', n.incident_id, {
+  /** Stakeholder updates go by email to each listed recipient, once per update and address. */
+  async onStakeholderUpdate(em: EntityManager, u: EventData<'stakeholder-update.requested'>): Promise<void> {
+    const content = stakeholderEmail(u);
+    const now = this.clock.now();
+    const seen = new Set<string>();
+    for (const r of u.recipients) {
+      const to = r.email.toLowerCase();
+      if (seen.has(to)) continue;
+      seen.add(to);
+      const id = randomUUID();
+      const message: EmailMessage = { notificationId: id, to: r.email, ...content };
+      const [row] = await this.insert(em, {
+        id,
+        kind: 'stakeholder',
+        pageId: `update:${u.updateId}`,
+        incidentId: u.incidentId,
+        userId: null,
+        channel: 'email',
+        destination: r.email,
+        contactMethodId: null,
+        ruleKey: 'default',
+        page: { updateId: u.updateId, incidentNumber: u.number, title: u.title },
+        message,
+        dueAt: now,
+        now,
+      });
+      if (row) await this.timers.schedule(em, SEND, sendKey(row), now, { id: row.id });
+    }
+  }
+
+  /** A pre-written message (a verification code) to send at once, outside rate limits and bundles. */
+  async enqueueDirect<C extends Channel>(em: EntityManager, input: { kind: NotificationKind; key: string; userId: string; channel: C; destination: string; contactMethodId: string; message: (id: string) => MessageOf[C] }): Promise<void> {
+    const id = randomUUID();
+    const now = this.clock.now();
+    const [row] = await this.insert(em, {
+      id,
+      kind: input.kind,
+      pageId: input.key,
+      incidentId: null,
+      userId: input.userId,
+      channel: input.channel,
+      destination: input.destination,
+      contactMethodId: input.contactMethodId,
+      ruleKey: 'default',
+      page: {},
+      message: input.message(id),
+      dueAt: now,
+      now,
+    });
+    if (row) await this.timers.schedule(em, SEND, sendKey(row), now, { id: row.id });
+  }
+
+  private insert(
+    em: EntityManager,
+    n: {
+      id?: string;
+      kind: NotificationKind;
+      pageId: string;
+      incidentId: string | null;
+      userId: string | null;
+      channel: Channel;
+      destination: string;
+      contactMethodId: string | null;
+      ruleKey: string;
+      page: object;
+      message?: object;
+      dueAt: Date;
+      now: Date;
+    },
+  ): Promise<NotificationRow[]> {
+    return em.query(
+      `INSERT INTO notifications (id, kind, page_id, incident_id, user_id, channel, destination, contact_method_id, rule_key, status, page, message, due_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10::jsonb, $11::jsonb, $12, $13, $13)
+       ON CONFLICT (page_id, channel, destination, rule_key) DO NOTHING RETURNING *`,
+      [n.id ?? randomUUID(), n.kind, n.pageId, n.incidentId, n.userId, n.channel, n.destination, n.contactMethodId, n.ruleKey, JSON.stringify(n.page), n.message ? JSON.stringify(n.message) : null, n.dueAt, n.now],
+    );
+  }
+
+  /** The incident was acknowledged, resolved or snoozed: nothing still waiting for it goes out. */
+  async cancelForIncident(em: EntityManager, incidentId: string): Promise<void> {
+    await this.timers.cancelByPrefix(em, incidentTimerPrefix(incidentId));
+    const cancelled = await queryRows<NotificationRow>(
+      em,
+      `UPDATE notifications SET status = 'cancelled', updated_at = $2 WHERE incident_id = $1 AND kind = 'page' AND status = 'queued' RETURNING *`,
+      [incidentId, this.clock.now()],
+    );
+    for (const n of cancelled) await this.announce(em, n, 'cancelled', { provider: 'none' });
+  }
+
+  /** The user is gone: their pending pages are cancelled. */
+  async cancelForUser(em: EntityManager, userId: string): Promise<void> {
+    const cancelled = await queryRows<NotificationRow>(
+      em,
+      `UPDATE notifications SET status = 'cancelled', updated_at = $2 WHERE user_id = $1 AND status = 'queued' RETURNING *`,
+      [userId, this.clock.now()],
+    );
+    for (const n of cancelled) {
+      await this.timers.cancel(em, sendKey(n));
+      await this.announce(em, n, 'cancelled', { provider: 'none' });
+    }
+  }
+
+  /**
+   * A message of this page failed (or may not have arrived): the page's next pending notification
+   * goes at once instead of at its delay. If none is pending and nothing of the page reached the
+   * user, their email is the last resort, so a failed page never ends in silence.
+   */
+  async failover(em: EntityManager, failed: NotificationRow): Promise<void> {
+    if (failed.kind !== 'page') return;
+    const now = this.clock.now();
+    const [next] = await queryRows<NotificationRow>(
+      em,
+      `UPDATE notifications SET due_at = $3, updated_at = $3 WHERE id = (
+         SELECT id FROM notifications WHERE page_id = $1 AND status = 'queued' AND id <> $2 AND due_at > $3
+         ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *`,
+      [failed.page_id, failed.id, now],
+    );
+    if (next) {
+      await this.timers.schedule(em, SEND, sendKey(next), now, { id: next.id });
+      this.logger.info({ pageId: failed.page_id, from: failed.channel, to: next.channel }, 'message failed; next contact method now');
+      return;
+    }
+    const [reached]: unknown[] = await em.query(
+      `SELECT 1 FROM notifications WHERE page_id = $1 AND status IN ('queued', 'sending', 'sent', 'delivered') LIMIT 1`,
+      [failed.page_id],
+    );
+    if (reached || failed.channel === 'email') return;
+    const [user]: { email: string }[] = await em.query('SELECT email FROM users WHERE id = $1 AND NOT deleted', [failed.user_id]);
+    const email = user?.email ?? failed.page.userEmail;
+    const [row] = await this.insert(em, {
+      kind: 'page',
+      pageId: failed.page_id,
+      incidentId: failed.incident_id,
+      userId: failed.user_id,
+      channel: 'email',
+      destination: email,
+      contactMethodId: null,
+      ruleKey: 'failover',
+      page: failed.page,
+      dueAt: now,
+      now,
+    });
+    if (row) {
+      await this.timers.schedule(em, SEND, sendKey(row), now, { id: row.id });
+      this.logger.info({ pageId: failed.page_id, from: failed.channel }, 'message failed and nothing else is pending; emailing instead');
+    }
+  }
+
+  /** notification.status-changed, for the incident's timeline. Verification codes are nobody else's business. */
+  async announce(
+    em: EntityManager,
+    n: NotificationRow,
+    status: EventData<'notification.status-changed'>['status'],
+    detail: { provider: string; providerMessageId?: string | null; error?: string | null },
+  ): Promise<void> {
+    if (n.kind === 'verification') return;
+    await this.outbox.publish(em, 'notification.status-changed', n.incident_id ?? n.id, {
       notificationId: n.id,
-      pageId: n.page_id,
+      pageId: n.kind === 'page' ? n.page_id : null,
       incidentId: n.incident_id,
       userId: n.user_id,
       channel: n.channel,
-      provider: this.email.name,
-      providerMessageId,
+      provider: detail.provider,
+      providerMessageId: detail.providerMessageId ?? null,
       status,
       destination: maskDestination(n.destination),
-      error,
+      error: detail.error ?? null,
       at: this.clock.now().toISOString(),
     });
   }

@@ -1,10 +1,12 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { EmailMessage, EmailProvider, ReconcileResult } from './provider.js';
+import { classifyNetworkError, ProviderError, type EmailMessage, type EmailProvider, type ReconcileResult } from './provider.js';
 
-/** Email through nodemailer over SMTP. */
+/** Email through nodemailer over SMTP (SMTP_URL: any relay, a provider's SMTP endpoint, a local server). */
 export class SmtpEmailProvider implements EmailProvider {
   readonly name = 'smtp';
+  readonly channel = 'email';
   private readonly transport: Transporter;
+  private readonly domain: string;
 
   constructor(
     smtpUrl: string,
@@ -13,20 +15,24 @@ export class SmtpEmailProvider implements EmailProvider {
     const url = new URL(smtpUrl);
     if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
     this.transport = nodemailer.createTransport(url.toString());
+    this.domain = /@([^>]+)>?$/.exec(from)?.[1] ?? 'klaxon.local';
   }
 
   async send(m: EmailMessage): Promise<{ providerMessageId: string }> {
-    const domain = /@([^>]+)>?$/.exec(this.from)?.[1] ?? 'klaxon.local';
-    const info = await this.transport.sendMail({
-      from: this.from,
-      to: m.to,
-      subject: m.subject,
-      text: m.text,
-      html: m.html,
-      messageId: `<${m.notificationId}@${domain}>`,
-      headers: { 'X-Klaxon-Notification': m.notificationId },
-    });
-    return { providerMessageId: info.messageId };
+    try {
+      const info = await this.transport.sendMail({
+        from: this.from,
+        to: m.to,
+        subject: m.subject,
+        text: m.text,
+        html: m.html,
+        messageId: `<${m.notificationId}@${this.domain}>`,
+        headers: { 'X-Klaxon-Notification': m.notificationId },
+      });
+      return { providerMessageId: info.messageId };
+    } catch (err) {
+      throw classifySmtpError(err);
+    }
   }
 
   /** SMTP offers no way to ask whether a message went out: the outcome stays unknown, never resent blindly. */
@@ -37,4 +43,20 @@ export class SmtpEmailProvider implements EmailProvider {
   close(): void {
     this.transport.close();
   }
+}
+
+/** 4xx replies are "try again later" (nothing accepted), 5xx are final; a dropped connection may or may not have delivered. */
+function classifySmtpError(err: unknown): ProviderError {
+  const e = err as { responseCode?: number; code?: string; message?: string };
+  if (typeof e.responseCode === 'number') {
+    if (e.responseCode >= 400 && e.responseCode < 500) return new ProviderError(`SMTP ${e.responseCode}: ${e.message}`, 'not-sent');
+    if (e.responseCode >= 500) return new ProviderError(`SMTP ${e.responseCode}: ${e.message}`, 'permanent', e.responseCode === 550 || e.responseCode === 553);
+  }
+  if (e.code === 'EENVELOPE') return new ProviderError(e.message ?? 'bad envelope', 'permanent', true);
+  if (e.code === 'ECONNECTION' || e.code === 'ESOCKET') {
+    const net = classifyNetworkError(err);
+    // Refused before a word was exchanged: nothing was sent.
+    return /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(e.message ?? '') ? new ProviderError(net.message, 'not-sent') : net;
+  }
+  return classifyNetworkError(err);
 }

@@ -1,0 +1,214 @@
+import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { CLOCK, type Clock } from '#libs/clock';
+import { CONFIG } from '#libs/config';
+import { ConflictError, InvalidInputError, NotFoundError } from '#libs/platform';
+import type { NotifierConfig } from '../config.js';
+import { verificationSms, verificationVoiceScript } from '../notifications/content.js';
+import { NotificationsService } from '../notifications/notifications.service.js';
+import type { Channel } from '../providers/channel.js';
+import { normalizePhone } from './phone.js';
+import { hashVerificationCode, MAX_SENDS_PER_METHOD, MAX_VERIFICATION_ATTEMPTS, newVerificationCode, RESEND_AFTER_MS, verificationCodeMatches } from './verification.js';
+
+export const CreateContactMethod = z.strictObject({
+  type: z.enum(['sms', 'voice', 'push', 'email']),
+  /** A phone number (E.164, or national with `country`), an email address, or a push registration token. */
+  value: z.string().trim().min(1).max(4096),
+  label: z.string().trim().max(100).default(''),
+  /** ISO country for a number written without +country code, e.g. "US". */
+  country: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as US').optional(),
+});
+export type CreateContactMethod = z.output<typeof CreateContactMethod>;
+
+export interface ContactMethod {
+  id: string;
+  userId: string;
+  type: Channel;
+  value: string;
+  label: string;
+  verified: boolean;
+  createdAt: string;
+}
+
+interface ContactMethodRow {
+  id: string;
+  user_id: string;
+  type: Channel;
+  value: string;
+  label: string;
+  verified_at: Date | null;
+  verification_code_hash: string | null;
+  verification_expires_at: Date | null;
+  verification_attempts: number;
+  verification_sent_at: Date | null;
+  verification_sends: number;
+  created_at: Date;
+}
+
+const PUSH_TOKEN = /^[A-Za-z0-9_:\-.]{20,4096}$/;
+const Email = z.email();
+
+function toApi(r: ContactMethodRow): ContactMethod {
+  return { id: r.id, userId: r.user_id, type: r.type, value: r.value, label: r.label, verified: r.verified_at !== null, createdAt: r.created_at.toISOString() };
+}
+
+/**
+ * A user's contact methods. Phone numbers are stored in E.164 and must read back a code sent to
+ * them before any page goes there; email addresses and push devices (registered by the signed-in
+ * app) count as verified.
+ */
+@Injectable()
+export class ContactMethodsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly notifications: NotificationsService,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: NotifierConfig,
+  ) {}
+
+  async list(userId: string): Promise<ContactMethod[]> {
+    await this.requireUser(this.db.manager, userId);
+    const rows: ContactMethodRow[] = await this.db.query('SELECT * FROM contact_methods WHERE user_id = $1 ORDER BY created_at, id', [userId]);
+    return rows.map(toApi);
+  }
+
+  async create(userId: string, input: CreateContactMethod): Promise<ContactMethod> {
+    const value = this.normalize(input);
+    return this.db.transaction(async (em) => {
+      await this.requireUser(em, userId);
+      const id = randomUUID();
+      const now = this.clock.now();
+      const phone = input.type === 'sms' || input.type === 'voice';
+      const [row]: ContactMethodRow[] = await em.query(
+        `INSERT INTO contact_methods (id, user_id, type, value, label, verified_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (user_id, type, value) DO NOTHING RETURNING *`,
+        [id, userId, input.type, value, input.label, phone ? null : now, now],
+      );
+      if (!row) throw new ConflictError(`this user already has ${input.type} contact method ${value}`);
+      if (phone) await this.sendCode(em, row, now);
+      return toApi((await this.find(em, userId, id))!);
+    });
+  }
+
+  async remove(userId: string, id: string): Promise<void> {
+    const [, count] = (await this.db.query('DELETE FROM contact_methods WHERE id = $1 AND user_id = $2', [id, userId])) as [unknown, number];
+    if (!count) throw new NotFoundError('Contact method', id);
+  }
+
+  /** Sends a new code (the previous one stops working). */
+  async resendCode(userId: string, id: string): Promise<ContactMethod> {
+    return this.db.transaction(async (em) => {
+      const row = await this.find(em, userId, id, true);
+      if (!row) throw new NotFoundError('Contact method', id);
+      if (row.verified_at) throw new ConflictError('this contact method is already verified');
+      if (row.type !== 'sms' && row.type !== 'voice') throw new ConflictError(`${row.type} contact methods need no verification`);
+      const now = this.clock.now();
+      if (row.verification_sent_at && now.getTime() - row.verification_sent_at.getTime() < RESEND_AFTER_MS) {
+        throw new HttpException(
+          { statusCode: 429, error: 'Too Many Requests', message: `a code was sent less than ${RESEND_AFTER_MS / 1000} seconds ago; wait a moment before asking for another` },
+          HttpStatus.TOO_MANY_REQUESTS,
+        );
+      }
+      if (row.verification_sends >= MAX_SENDS_PER_METHOD) {
+        throw new HttpException(
+          { statusCode: 429, error: 'Too Many Requests', message: `${MAX_SENDS_PER_METHOD} codes were sent to this number already; delete the contact method and add it again` },
+          HttpStatus.TOO_MANY_REQUESTS,
+        );
+      }
+      await this.sendCode(em, row, now);
+      return toApi((await this.find(em, userId, id))!);
+    });
+  }
+
+  async verify(userId: string, id: string, code: string): Promise<ContactMethod> {
+    // A wrong code is counted, so that transaction commits and the refusal is thrown after it.
+    const result = await this.db.transaction(async (em): Promise<{ verified: ContactMethod } | { attemptsLeft: number }> => {
+      const row = await this.find(em, userId, id, true);
+      if (!row) throw new NotFoundError('Contact method', id);
+      if (row.verified_at) return { verified: toApi(row) };
+      if (!row.verification_code_hash || !row.verification_expires_at) throw new ConflictError('no code was sent to this contact method; ask for one first');
+      const now = this.clock.now();
+      if (row.verification_expires_at.getTime() <= now.getTime()) throw new InvalidInputError('this code has expired: ask for a new one (POST …/verification)');
+      if (row.verification_attempts >= MAX_VERIFICATION_ATTEMPTS) throw new InvalidInputError('too many wrong codes: ask for a new one (POST …/verification)');
+      if (!verificationCodeMatches(this.config.AUTH_SECRET, row.id, code, row.verification_code_hash)) {
+        await em.query('UPDATE contact_methods SET verification_attempts = verification_attempts + 1 WHERE id = $1', [id]);
+        return { attemptsLeft: MAX_VERIFICATION_ATTEMPTS - row.verification_attempts - 1 };
+      }
+      await em.query('UPDATE contact_methods SET verified_at = $2, verification_code_hash = NULL, verification_expires_at = NULL WHERE id = $1', [id, now]);
+      return { verified: toApi((await this.find(em, userId, id))!) };
+    });
+    if ('verified' in result) return result.verified;
+    const left = result.attemptsLeft;
+    throw new InvalidInputError(left > 0 ? `that code is not right; ${left} attempt${left === 1 ? '' : 's'} left` : 'that code is not right, and it was the last attempt: ask for a new code');
+  }
+
+  private async sendCode(em: EntityManager, row: ContactMethodRow, now: Date): Promise<void> {
+    const code = newVerificationCode();
+    const ttl = this.config.VERIFICATION_TTL_MINUTES;
+    await em.query(
+      `UPDATE contact_methods SET verification_code_hash = $2, verification_expires_at = $3, verification_attempts = 0,
+         verification_sent_at = $4, verification_sends = verification_sends + 1 WHERE id = $1`,
+      [row.id, hashVerificationCode(this.config.AUTH_SECRET, row.id, code), new Date(now.getTime() + ttl * 60_000), now],
+    );
+    const base = this.config.PUBLIC_URL;
+    const key = `verify:${row.id}:${row.verification_sends + 1}`;
+    if (row.type === 'sms') {
+      await this.notifications.enqueueDirect(em, {
+        kind: 'verification',
+        key,
+        userId: row.user_id,
+        channel: 'sms',
+        destination: row.value,
+        contactMethodId: row.id,
+        message: (id) => ({ notificationId: id, to: row.value, body: verificationSms(code, ttl), statusCallbackUrl: `${base}/api/v1/twilio/sms/status?n=${id}` }),
+      });
+    } else {
+      await this.notifications.enqueueDirect(em, {
+        kind: 'verification',
+        key,
+        userId: row.user_id,
+        channel: 'voice',
+        destination: row.value,
+        contactMethodId: row.id,
+        message: (id) => ({
+          notificationId: id,
+          to: row.value,
+          script: verificationVoiceScript(code),
+          gatherUrl: `${base}/api/v1/twilio/voice/gather?n=${id}`,
+          statusCallbackUrl: `${base}/api/v1/twilio/voice/status?n=${id}`,
+          machineDetection: false,
+        }),
+      });
+    }
+  }
+
+  private normalize(input: CreateContactMethod): string {
+    switch (input.type) {
+      case 'sms':
+      case 'voice': {
+        const r = normalizePhone(input.value, input.country);
+        if ('error' in r) throw new InvalidInputError(r.error);
+        return r.e164;
+      }
+      case 'email':
+        if (!Email.safeParse(input.value).success) throw new InvalidInputError(`"${input.value}" is not an email address`);
+        return input.value.toLowerCase();
+      case 'push':
+        if (!PUSH_TOKEN.test(input.value)) throw new InvalidInputError('value must be the device\'s FCM registration token (letters, digits, ":", "-", "_" and ".")');
+        return input.value;
+    }
+  }
+
+  private async find(em: EntityManager, userId: string, id: string, lock = false): Promise<ContactMethodRow | undefined> {
+    const [row]: ContactMethodRow[] = await em.query(`SELECT * FROM contact_methods WHERE id = $1 AND user_id = $2 ${lock ? 'FOR UPDATE' : ''}`, [id, userId]);
+    return row;
+  }
+
+  private async requireUser(em: EntityManager, userId: string): Promise<void> {
+    const [u]: unknown[] = await em.query('SELECT 1 FROM users WHERE id = $1 AND NOT deleted', [userId]);
+    if (!u) throw new NotFoundError('User', userId);
+  }
+}

@@ -1,0 +1,44 @@
+import { OffsetClock } from '#libs/clock';
+import { CircuitBreaker, retryDelayMs } from './circuit-breaker.js';
+
+describe('circuit breaker', () => {
+  it('opens after consecutive transient failures, lets one trial through after the pause, and closes on its success', () => {
+    const clock = new OffsetClock();
+    const b = new CircuitBreaker(clock, 3, 30_000);
+    for (let i = 0; i < 3; i++) {
+      expect(b.tryAcquire()).toBe(true);
+      b.failure();
+    }
+    expect(b.state).toBe('open');
+    expect(b.tryAcquire()).toBe(false);
+    clock.advance(30_000);
+    expect(b.tryAcquire()).toBe(true);
+    expect(b.tryAcquire()).toBe(false); // one trial at a time
+    b.success();
+    expect(b.state).toBe('closed');
+    expect(b.tryAcquire()).toBe(true);
+  });
+
+  it('reopens when the trial fails', () => {
+    const clock = new OffsetClock();
+    const b = new CircuitBreaker(clock, 1, 10_000);
+    b.failure();
+    clock.advance(10_000);
+    expect(b.tryAcquire()).toBe(true);
+    b.failure();
+    expect(b.state).toBe('open');
+  });
+
+  it('a success in between resets the count', () => {
+    const b = new CircuitBreaker(new OffsetClock(), 2, 10_000);
+    b.failure();
+    b.success();
+    b.failure();
+    expect(b.state).toBe('closed');
+  });
+
+  it('backs off three times longer each retry, capped at an hour', () => {
+    expect([1, 2, 3, 4].map((a) => retryDelayMs(a, 10_000))).toEqual([10_000, 30_000, 90_000, 270_000]);
+    expect(retryDelayMs(20, 10_000)).toBe(3_600_000);
+  });
+});

@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { TokenService } from '#libs/auth';
+import { eventually, queryDb, sleep, TEST_AUTH_SECRET } from '#libs/testing';
+import { spoken } from './fake-twilio.js';
+import { NotifierHarness, newNumber } from './harness.js';
+
+/**
+ * Paging by push, SMS and voice through the real twilio and firebase-admin SDKs (talking to local
+ * fakes), and acknowledging from the phone: SMS replies, keypresses, failover, retries, STOP.
+ * One notifier for the file; each test has its own user and numbers.
+ */
+describe('notifier: push, SMS and voice, and answering from the phone', () => {
+  const h = new NotifierHarness();
+
+  beforeAll(() => h.start({ VOICE_RETRY_SECONDS: '60' }));
+  afterAll(() => h.stop());
+
+  const db = () => h.world.databaseUrl('notifier');
+  const pending = async (to: string) =>
+    (await queryDb<{ n: number }>(db(), `SELECT count(*)::int AS n FROM notifications WHERE destination = $1 AND status = 'queued' AND kind = 'page'`, [to]))[0]!.n;
+  const attempts = async (to: string) =>
+    (await queryDb<{ n: number }>(db(), `SELECT coalesce(max(attempts), 0)::int AS n FROM notifications WHERE destination = $1 AND kind = 'page'`, [to]))[0]!.n;
+
+  it('refuses a phone number that is not one, and verifies a real one with the code it is sent', async () => {
+    const dana = await h.user('Dana');
+    const bad = await h.api.post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'sms', value: '0151 1234' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toBe('"0151 1234" is not a valid phone number: it has no country code: write it as +<country code><number>, or pass "country" (e.g. "US")');
+
+    const number = newNumber();
+    const national = `(${number.slice(2, 5)}) ${number.slice(5, 8)}-${number.slice(8)}`;
+    const created = await h.api.post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'sms', value: national, country: 'US' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ type: 'sms', value: number, verified: false });
+    const sms = await h.sms(number, 'verification code');
+    const code = /code is (\d{6})/.exec(sms.body)![1]!;
+
+    // Not usable in a rule until verified.
+    const early = await h.api.put(`/api/v1/users/${dana.id}/notification-rules/high`, { rules: [{ contactMethodId: created.body.id, delayMinutes: 0 }] });
+    expect(early.status).toBe(400);
+    expect(early.body.message).toContain('is not verified yet');
+
+    const wrong = await h.api.post(`/api/v1/users/${dana.id}/contact-methods/${created.body.id}/verify`, { code: code === '000000' ? '111111' : '000000' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.message).toBe('that code is not right; 4 attempts left');
+    const right = await h.api.post(`/api/v1/users/${dana.id}/contact-methods/${created.body.id}/verify`, { code });
+    expect(right.status).toBe(200);
+    expect(right.body.verified).toBe(true);
+
+    const duplicate = await h.api.post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'sms', value: number });
+    expect(duplicate.status).toBe(409);
+
+    // Another responder can neither see nor change Dana's contact methods; Dana can.
+    const tokens = new TokenService(TEST_AUTH_SECRET);
+    const sam = await tokens.issue({ userId: randomUUID(), role: 'responder', tokenId: randomUUID(), expiresInSeconds: 600 });
+    expect((await h.api.as(sam).get(`/api/v1/users/${dana.id}/contact-methods`)).status).toBe(403);
+    expect((await h.api.as(sam).post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'email', value: 'sam@example.com' })).status).toBe(403);
+    const own = await tokens.issue({ userId: dana.id, role: 'responder', tokenId: randomUUID(), expiresInSeconds: 600 });
+    expect((await h.api.as(own).get(`/api/v1/users/${dana.id}/contact-methods`)).body).toEqual([expect.objectContaining({ value: number, verified: true })]);
+  });
+
+  it('pages by push at 0, SMS at 1 minute and voice at 3; an SMS reply acknowledges and the call never comes', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const pushId = await h.push(dana.id, 'fcm-token-dana-pixel-0123456789');
+    const smsId = await h.phone(dana.id, 'sms', number);
+    const voiceId = await h.phone(dana.id, 'voice', number);
+    await h.rules(dana.id, 'high', [
+      { contactMethodId: pushId, delayMinutes: 0 },
+      { contactMethodId: smsId, delayMinutes: 1 },
+      { contactMethodId: voiceId, delayMinutes: 3 },
+    ]);
+
+    const incident = await h.page(dana, { title: 'Checkout latency above 2 s' });
+    const push = await eventually(async () => h.fcm.to('fcm-token-dana-pixel-0123456789')[0], { what: 'the push' });
+    expect(push.message.notification).toEqual({ title: `#${incident.number} Checkout API`, body: 'Checkout latency above 2 s' });
+    expect(push.message.android?.priority).toBe('high');
+    expect(push.message.apns?.headers?.['apns-priority']).toBe('10');
+    expect(push.message.apns?.payload?.aps?.['interruption-level']).toBe('time-sensitive');
+    expect(push.message.data).toMatchObject({ incidentId: incident.incidentId, incidentNumber: String(incident.number), urgency: 'high' });
+    expect(push.message.data?.acknowledgeUrl).toMatch(new RegExp(`^${h.url}/l/`));
+    expect(push.message.data?.acknowledgeToken).toBeTruthy();
+
+    await sleep(500);
+    expect(h.pageSms(number)).toHaveLength(0);
+    h.advance(60_000);
+    const sms = await h.sms(number, `Klaxon #${incident.number}`);
+    expect(sms.body).toBe(`Klaxon #${incident.number} Checkout API: Checkout latency above 2 s Reply 1a to ack, 1c to resolve.`);
+    expect(sms.from).toBe(h.twilio.from);
+
+    const reply = await h.twilio.sms(h.inboundSmsUrl, number, '1a');
+    expect(reply.status).toBe(200);
+    expect(reply.text).toContain(`<Message>Acknowledged #${incident.number} (Checkout latency above 2 s).</Message>`);
+    const action = await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId)[0], { what: 'responder.action' });
+    expect(action).toMatchObject({ action: 'acknowledge', userId: dana.id, source: 'sms' });
+
+    h.advance(3 * 60_000);
+    await sleep(1500);
+    expect(h.twilio.callsTo(number).filter((c) => !/verification/.test(c.twiml))).toHaveLength(0);
+    expect(h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'voice' && d.status === 'cancelled')).toHaveLength(1);
+
+    // A second reply: already done, and by whom.
+    const again = await h.twilio.sms(h.inboundSmsUrl, number, 'ack');
+    expect(again.text).toContain(`#${incident.number} was already acknowledged by Dana.`);
+  });
+
+  it('answers a reply about an incident someone else acknowledged with their name', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const smsId = await h.phone(dana.id, 'sms', number);
+    await h.rules(dana.id, 'high', [{ contactMethodId: smsId, delayMinutes: 0 }]);
+    const incident = await h.page(dana);
+    await h.sms(number, `Klaxon #${incident.number}`);
+    await h.acknowledged(incident, { userId: null, name: 'Sam' });
+    await eventually(async () => (await h.twilio.sms(h.inboundSmsUrl, number, `ack 1`)).text.includes(`#${incident.number} was already acknowledged by Sam.`), {
+      what: 'the reply naming Sam',
+    });
+    expect(h.events('responder.action', (d) => d.incidentId === incident.incidentId)).toHaveLength(0);
+  });
+
+  it('refuses SMS replies with a forged or missing signature, and acts on none of them', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const smsId = await h.phone(dana.id, 'sms', number);
+    await h.rules(dana.id, 'high', [{ contactMethodId: smsId, delayMinutes: 0 }]);
+    const incident = await h.page(dana);
+    await h.sms(number, `Klaxon #${incident.number}`);
+
+    const unsigned = await h.twilio.sms(h.inboundSmsUrl, number, '1a', { signature: null });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.text).toContain('X-Twilio-Signature is missing');
+    const forged = await h.twilio.sms(h.inboundSmsUrl, number, '1a', { signature: 'bm90IGEgc2lnbmF0dXJl' });
+    expect(forged.status).toBe(403);
+    expect(forged.text).toContain('X-Twilio-Signature does not match');
+    // Signed for another URL (a replay against this one) is refused too.
+    const other = await fetch(h.inboundSmsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': (await import('twilio')).default.getExpectedTwilioSignature(h.twilio.authToken, `${h.url}/elsewhere`, { From: number, Body: '1a', MessageSid: 'SMx' }) },
+      body: new URLSearchParams({ From: number, Body: '1a', MessageSid: 'SMx' }).toString(),
+    });
+    expect(other.status).toBe(403);
+    await sleep(500);
+    expect(h.events('responder.action', (d) => d.incidentId === incident.incidentId)).toHaveLength(0);
+  });
+
+  it('fails over from a failed SMS to the voice call at once, without waiting for its delay', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const smsId = await h.phone(dana.id, 'sms', number);
+    const voiceId = await h.phone(dana.id, 'voice', number);
+    await h.rules(dana.id, 'high', [
+      { contactMethodId: smsId, delayMinutes: 0 },
+      { contactMethodId: voiceId, delayMinutes: 10 },
+    ]);
+    const incident = await h.page(dana, { title: 'Payments down' });
+    const sms = await h.sms(number, `Klaxon #${incident.number}`);
+    expect((await h.twilio.messageStatus(sms, 'failed', '30003')).status).toBe(204);
+
+    const call = await h.call(number);
+    expect(spoken(call.twiml)[0]).toBe(`This is Klaxon. Incident ${incident.number} on Checkout API: Payments down. Press 4 to acknowledge, 6 to resolve, 5 to escalate, or 1 to hear this again.`);
+    expect(call.machineDetection).toBe('Enable');
+    const failed = h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'sms' && d.status === 'failed');
+    expect(failed).toEqual([expect.objectContaining({ error: 'Twilio error 30003 (failed)', destination: `***${number.slice(-4)}` })]);
+
+    // The person picks up and presses 4.
+    const answer = await h.twilio.press(call, '4');
+    expect(answer.status).toBe(200);
+    expect(spoken(answer.text)).toEqual([`Acknowledged incident ${incident.number} (Payments down). Goodbye.`]);
+    const action = await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId)[0], { what: 'the acknowledgement' });
+    expect(action).toMatchObject({ action: 'acknowledge', source: 'voice', userId: dana.id });
+  });
+
+  it('calls again when nobody answers, notes a machine, and repeats the page on 1', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const voiceId = await h.phone(dana.id, 'voice', number);
+    await h.rules(dana.id, 'high', [{ contactMethodId: voiceId, delayMinutes: 0 }]);
+    const incident = await h.page(dana, { title: 'Queue backlog' });
+    const first = await h.call(number, 1);
+    await h.twilio.callStatus(first, 'no-answer');
+    await sleep(500);
+    expect(h.twilio.callsTo(number).filter((c) => !/verification/.test(c.twiml))).toHaveLength(1);
+    h.advance(61_000);
+    const second = await h.call(number, 2);
+
+    const repeat = await h.twilio.press(second, '1');
+    expect(spoken(repeat.text)[0]).toContain(`Incident ${incident.number} on Checkout API: Queue backlog.`);
+    await h.twilio.callStatus(second, 'completed', 'machine_end_beep');
+    const delivered = await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.status === 'delivered')[0], {
+      what: 'the call delivered',
+    });
+    expect(delivered.error).toBe('answered by machine end beep');
+  });
+
+  it('sends several pending pages to one person as one SMS bundle, and "100a" acknowledges them all', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const smsId = await h.phone(dana.id, 'sms', number);
+    await h.rules(dana.id, 'high', [{ contactMethodId: smsId, delayMinutes: 0 }]);
+    const first = await h.page(dana, { title: 'API errors' });
+    await h.sms(number, `Klaxon #${first.number}`);
+    // One SMS a minute: these wait, and go together.
+    const second = await h.page(dana, { title: 'DB slow' });
+    const third = await h.page(dana, { title: 'Cache misses' });
+    await eventually(async () => (await pending(number)) === 2, { what: 'two pages waiting' });
+    await sleep(500);
+    expect(h.pageSms(number)).toHaveLength(1);
+    h.advance(60_000);
+    const bundle = await h.sms(number, 'incidents on Checkout API');
+    expect(bundle.body).toBe(`Klaxon: 2 incidents on Checkout API (#${second.number}, #${third.number}) — reply 100a to acknowledge all, 100c to resolve all.`);
+    expect(h.pageSms(number)).toHaveLength(2);
+
+    const reply = await h.twilio.sms(h.inboundSmsUrl, number, '100a');
+    expect(reply.text).toContain(`Acknowledged 2 incidents: #${second.number}, #${third.number}.`);
+    await eventually(async () => h.events('responder.action', (d) => [second.incidentId, third.incidentId].includes(d.incidentId)).length === 2, { what: 'two acknowledgements' });
+    // The first incident's own code still works, and is separate.
+    const one = await h.twilio.sms(h.inboundSmsUrl, number, '1c');
+    expect(one.text).toContain(`Resolved #${first.number} (API errors).`);
+  });
+
+  it('honours STOP and START: no SMS while stopped (the page goes by email instead)', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const smsId = await h.phone(dana.id, 'sms', number);
+    await h.rules(dana.id, 'high', [{ contactMethodId: smsId, delayMinutes: 0 }]);
+    const stop = await h.twilio.sms(h.inboundSmsUrl, number, 'STOP');
+    expect(stop.text).toContain('you will get no more SMS on this number');
+    const incident = await h.page(dana, { title: 'While stopped' });
+    const failed = await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'sms' && d.status === 'failed')[0], {
+      what: 'the SMS refused',
+    });
+    expect(failed.error).toContain('replied STOP');
+    await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'email' && d.status === 'sent').length === 1, {
+      what: 'the email instead',
+    });
+    expect(h.pageSms(number)).toHaveLength(0);
+
+    const start = await h.twilio.sms(h.inboundSmsUrl, number, 'START');
+    expect(start.text).toContain('SMS to this number are back on');
+    const next = await h.page(dana, { title: 'After start' });
+    await h.sms(number, `Klaxon #${next.number}`);
+  });
+
+  it('retries a message Twilio refused for now (429) with backoff, and fails over when the number is invalid', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const smsId = await h.phone(dana.id, 'sms', number);
+    await h.rules(dana.id, 'high', [{ contactMethodId: smsId, delayMinutes: 0 }]);
+    h.twilio.refuseNext(1, { status: 429, code: 20429, message: 'Too Many Requests' });
+    const incident = await h.page(dana, { title: 'Retry me' });
+    await eventually(async () => (await pending(number)) === 1 && (await attempts(number)) === 1, { what: 'the refused attempt, waiting for its retry' });
+    expect(h.pageSms(number)).toHaveLength(0);
+    h.advance(10_000);
+    await h.sms(number, `Klaxon #${incident.number}`);
+    expect(h.pageSms(number)).toHaveLength(1);
+
+    h.twilio.refuseNext(1, { status: 400, code: 21211, message: "The 'To' number is not a valid phone number." });
+    const bad = await h.page(dana, { title: 'Invalid number' });
+    h.advance(60_000);
+    const failed = await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === bad.incidentId && d.channel === 'sms' && d.status === 'failed')[0], {
+      what: 'the refused SMS',
+    });
+    expect(failed.error).toBe("Twilio 400 (error 21211): The 'To' number is not a valid phone number.");
+    await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === bad.incidentId && d.channel === 'email' && d.status === 'sent').length === 1, {
+      what: 'the email fallback',
+    });
+  });
+
+  it('forgets a push device FCM says is gone, and the page still reaches the user by email', async () => {
+    const dana = await h.user('Dana');
+    const token = 'fcm-token-uninstalled-app-0123456789';
+    await h.push(dana.id, token);
+    h.fcm.unregister(token);
+    const incident = await h.page(dana, { urgency: 'low' });
+    await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'push' && d.status === 'failed').length === 1, {
+      what: 'the push failed',
+    });
+    await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'email' && d.status === 'sent').length === 1, {
+      what: 'the email',
+    });
+    const methods = await h.api.get(`/api/v1/users/${dana.id}/contact-methods`);
+    expect(methods.body.filter((m: { type: string }) => m.type === 'push')).toEqual([]);
+  });
+});
