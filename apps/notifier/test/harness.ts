@@ -1,19 +1,10 @@
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { OffsetClock } from '#libs/clock';
 import { buildEvent, topicOf, type EventInput, type EventType } from '#libs/contracts';
-import { eventually, produceRaw, TestWorld, type Api, type KafkaTap } from '#libs/testing';
+import { eventually, freePort, produceRaw, TestWorld, type Api, type KafkaTap } from '#libs/testing';
 import { notifierService } from '../src/service.js';
 import { FakeFcm } from './fake-fcm.js';
 import { FakeTwilio, type FakeCall, type FakeSms } from './fake-twilio.js';
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let incidentNumber = 100;
 
@@ -47,8 +38,7 @@ export class NotifierHarness {
       },
     });
     this.api = notifier.api;
-    // The topics exist once notifier has reached Kafka.
-    this.tap = await eventually(() => this.world.tap('notifications'), { what: 'a tap on the notifications topic', timeoutMs: 30000, intervalMs: 250 });
+    this.tap = await this.world.tap('notifications');
     return this;
   }
 

@@ -112,9 +112,12 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const incident = await h.page(dana);
     await h.sms(number, `Klaxon #${incident.number}`);
     await h.acknowledged(incident, { userId: null, name: 'Sam' });
-    await eventually(async () => (await h.twilio.sms(h.inboundSmsUrl, number, `ack 1`)).text.includes(`#${incident.number} was already acknowledged by Sam.`), {
-      what: 'the reply naming Sam',
+    await eventually(async () => (await queryDb(db(), `SELECT 1 FROM incidents WHERE id = $1 AND status = 'acknowledged'`, [incident.incidentId])).length === 1, {
+      what: 'notifier to hear of the acknowledgement',
     });
+    const reply = await h.twilio.sms(h.inboundSmsUrl, number, 'ack 1');
+    expect(reply.text).toContain(`<Message>#${incident.number} was already acknowledged by Sam.</Message>`);
+    await sleep(300);
     expect(h.events('responder.action', (d) => d.incidentId === incident.incidentId)).toHaveLength(0);
   });
 

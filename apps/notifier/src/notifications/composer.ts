@@ -89,9 +89,9 @@ export class MessageComposer {
   }
 }
 
-/** Each incident once (a bundle may hold two pages of one incident), oldest page first. */
+/** Each incident once (a bundle may hold two pages of one incident), in incident number order. */
 export function uniqueIncidents(members: NotificationRow[]): PageItem[] {
   const seen = new Map<string, PageItem>();
   for (const m of members) if (!seen.has(m.page.incidentId)) seen.set(m.page.incidentId, pageItem(m.page));
-  return [...seen.values()];
+  return [...seen.values()].sort((a, b) => a.number - b.number);
 }
