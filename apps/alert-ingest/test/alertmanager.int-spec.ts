@@ -1,6 +1,6 @@
 import { eventually } from '#libs/testing';
 import { labelsFingerprint } from '../src/webhooks/alertmanager.js';
-import { Alertmanager } from './alertmanager-binary.js';
+import { Alertmanager } from '#libs/testing';
 import { startIngest, type Ingest } from './helpers.js';
 
 /**

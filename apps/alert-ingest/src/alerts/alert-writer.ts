@@ -9,6 +9,7 @@ import { Outbox, Timers } from '#libs/messaging';
 import type { IngestConfig } from '../config.js';
 import type { EventOutcome, IntegrationRef, NormalizedEvent } from './normalized.js';
 import { planRounds } from './rounds.js';
+import { eventDetails } from './sanitize.js';
 
 /** One sender request: its events in order, plus what makes a retry of it change nothing. */
 export interface IngestItem {
@@ -175,7 +176,7 @@ export class AlertWriter {
           component: e.component ?? null,
           group: e.group ?? null,
           class: e.class ?? null,
-          details: e.details,
+          details: eventDetails(e.details),
           links: e.links,
           labels: e.labels,
           inMaintenance: row.in_maintenance,

@@ -13,6 +13,8 @@ export interface GroupCommitSettings {
   maxBatch: number;
   /** Most events waiting; beyond this submit() refuses at once (the sender retries later). */
   maxQueued: number;
+  /** Batches written at the same time (each in its own transaction). */
+  concurrency?: number;
 }
 
 interface Waiting<I, R> {
@@ -26,12 +28,12 @@ interface Waiting<I, R> {
  * Group commit: requests that arrive while a transaction is being written wait and go together
  * into the next one, so one commit (one fsync) makes many requests durable. Each caller's promise
  * settles only when its own item committed (or failed), so a 2xx still means "durable".
- * One batch is written at a time: batches never contend for the same rows.
+ * A few batches may be written at once, so one batch's commit overlaps the next one's statements.
  */
 export class GroupCommitter<I, R> {
   private readonly queue: Waiting<I, R>[] = [];
   private queuedWeight = 0;
-  private busy = false;
+  private writing = 0;
 
   constructor(
     private readonly write: (items: I[]) => Promise<ItemResult<R>[]>,
@@ -54,8 +56,8 @@ export class GroupCommitter<I, R> {
   }
 
   private pump(): void {
-    if (this.busy || this.queue.length === 0) return;
-    this.busy = true;
+    if (this.writing >= (this.settings.concurrency ?? 1) || this.queue.length === 0) return;
+    this.writing++;
     const batch: Waiting<I, R>[] = [];
     let weight = 0;
     while (this.queue.length && (batch.length === 0 || weight + this.queue[0]!.weight <= this.settings.maxBatch)) {
@@ -70,7 +72,7 @@ export class GroupCommitter<I, R> {
         (error) => batch.forEach((w) => w.reject(error)),
       )
       .finally(() => {
-        this.busy = false;
+        this.writing--;
         this.pump();
       });
   }

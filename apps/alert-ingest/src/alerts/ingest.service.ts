@@ -9,6 +9,7 @@ import type { Metrics } from '#libs/observability';
 import type { IngestConfig } from '../config.js';
 import { AlertWriter, type IngestItem, type IngestResult } from './alert-writer.js';
 import { RateLimitedError, RateLimiter, type RateLimit } from '../integrations/rate-limit.js';
+import { sanitizeEvent } from './sanitize.js';
 import { GroupCommitter, OverloadedError, type ItemResult } from './group-commit.js';
 
 /**
@@ -27,7 +28,7 @@ export class IngestService {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) metrics: Metrics,
   ) {
-    this.committer = new GroupCommitter((items) => this.writeBatch(items), { maxBatch: config.INGEST_MAX_BATCH, maxQueued: config.INGEST_MAX_QUEUED });
+    this.committer = new GroupCommitter((items) => this.writeBatch(items), { maxBatch: config.INGEST_MAX_BATCH, maxQueued: config.INGEST_MAX_QUEUED, concurrency: config.INGEST_WRITERS });
     metrics.gauge('klaxon_ingest_queued_events', 'Accepted events waiting for their group commit', async () => this.committer.queued);
   }
 
@@ -35,7 +36,8 @@ export class IngestService {
    * Applies a sender's request durably. Throws 503 (the sender retries) when overloaded or when
    * the database cannot be reached; nothing answered 2xx is ever lost.
    */
-  async submit(item: IngestItem): Promise<IngestResult> {
+  async submit(raw: IngestItem): Promise<IngestResult> {
+    const item = { ...raw, events: raw.events.map(sanitizeEvent) };
     const weight = Math.max(1, item.events.length);
     const limit = item.integration.config?.rateLimit as RateLimit | undefined;
     if (limit) {

@@ -71,3 +71,8 @@ export function severityFromWord(word: unknown, fallback: Severity): Severity {
   if (['info', 'information', 'informational', 'notice', 'low', 'none', 'ok', 'debug', 'p4', 'p5', 'sev4', 'sev5'].includes(w)) return 'info';
   return fallback;
 }
+
+/** Text a person can read: at least one character that is neither blank nor a control character. */
+export function hasVisibleText(s: string): boolean {
+  return /[^\s\u0000-\u001f\u007f]/.test(s);
+}

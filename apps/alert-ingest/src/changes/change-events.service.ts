@@ -3,8 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
+import { clampSummary } from '../alerts/normalized.js';
 import { queryRows } from '#libs/database';
 import type { KeyedIntegration } from '../integrations/integration-keys.js';
+import { cleanJson } from '../alerts/sanitize.js';
 import { parseTimestamp, type ChangeEvent } from '../pagerduty/events-v2.js';
 
 export interface ChangeEventView {
@@ -27,13 +29,14 @@ export class ChangeEventsService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async record(integration: KeyedIntegration, e: ChangeEvent): Promise<string> {
+  async record(integration: KeyedIntegration, raw: ChangeEvent): Promise<string> {
+    const e = cleanJson(raw, 'change event');
     const id = randomUUID();
     const now = this.clock.now();
     await this.db.query(
       `INSERT INTO change_events (id, service_id, integration_id, summary, source, occurred_at, received_at, details, links)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)`,
-      [id, integration.serviceId, integration.id, e.payload.summary, e.payload.source ?? null, (e.payload.timestamp && parseTimestamp(e.payload.timestamp)) || now, now, JSON.stringify(e.payload.custom_details ?? {}), JSON.stringify(e.links ?? [])],
+      [id, integration.serviceId, integration.id, clampSummary(e.payload.summary), e.payload.source || null, (e.payload.timestamp && parseTimestamp(e.payload.timestamp)) || now, now, JSON.stringify(e.payload.custom_details ?? {}), JSON.stringify(e.links ?? [])],
     );
     return id;
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AlertView } from '../alerts/alerts.queries.js';
-import { clampSource, type NormalizedEvent, type Severity } from '../alerts/normalized.js';
+import { clampSource, hasVisibleText, type NormalizedEvent, type Severity } from '../alerts/normalized.js';
 
 /*
  * Opsgenie Alert API v2, as Opsgenie defines it: fields, limits, and the shapes of its answers.
@@ -11,7 +11,7 @@ import { clampSource, type NormalizedEvent, type Severity } from '../alerts/norm
 const responder = z.looseObject({ type: z.enum(['team', 'user', 'escalation', 'schedule']), id: z.string().optional(), name: z.string().optional(), username: z.string().optional() });
 
 export const CreateAlertSchema = z.strictObject({
-  message: z.string({ message: 'message is required' }).trim().min(1, 'message can not be empty').max(130, 'message is longer than 130 characters'),
+  message: z.string({ message: 'message is required' }).trim().min(1, 'message can not be empty').max(130, 'message is longer than 130 characters').refine(hasVisibleText, 'message can not be empty'),
   alias: z.string().min(1).max(512, 'alias is longer than 512 characters').optional(),
   description: z.string().max(15000, 'description is longer than 15000 characters').optional(),
   responders: z.array(responder).max(50).optional(),

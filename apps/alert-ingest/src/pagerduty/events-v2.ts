@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { clampSource, type NormalizedEvent } from '../alerts/normalized.js';
+import { clampSource, hasVisibleText, type NormalizedEvent } from '../alerts/normalized.js';
 
 /*
  * PagerDuty Events API v2, as PagerDuty defines it: field names, limits and error format. Pure
@@ -15,7 +15,11 @@ export function parseTimestamp(s: string): Date | undefined {
 const timestamp = z.string().max(100).refine((s) => parseTimestamp(s) !== undefined, "'payload.timestamp' must be an ISO 8601 date-time");
 
 const PayloadSchema = z.strictObject({
-  summary: z.string({ message: "'payload.summary' must be a string" }).min(1, "'payload.summary' is required").max(1024, "'payload.summary' is longer than 1024 characters"),
+  summary: z
+    .string({ message: "'payload.summary' must be a string" })
+    .min(1, "'payload.summary' is required")
+    .max(1024, "'payload.summary' is longer than 1024 characters")
+    .refine(hasVisibleText, "'payload.summary' has no visible text"),
   source: z.string({ message: "'payload.source' must be a string" }).min(1, "'payload.source' is required").max(255, "'payload.source' is longer than 255 characters"),
   severity: z.enum(['critical', 'error', 'warning', 'info'], { message: "'payload.severity' must be one of critical, error, warning, info" }),
   timestamp: timestamp.optional(),
@@ -43,7 +47,11 @@ export type EventV2 = z.output<typeof EventV2Schema>;
 export const ChangeEventSchema = z.strictObject({
   routing_key: z.string({ message: "'routing_key' is required" }).length(32, "'routing_key' must be 32 characters"),
   payload: z.strictObject({
-    summary: z.string({ message: "'payload.summary' is required" }).min(1, "'payload.summary' is required").max(1024, "'payload.summary' is longer than 1024 characters"),
+    summary: z
+      .string({ message: "'payload.summary' is required" })
+      .min(1, "'payload.summary' is required")
+      .max(1024, "'payload.summary' is longer than 1024 characters")
+      .refine(hasVisibleText, "'payload.summary' has no visible text"),
     source: z.string().max(255).optional(),
     timestamp: timestamp.optional(),
     custom_details: z.record(z.string(), z.unknown()).optional(),

@@ -32,9 +32,10 @@ export function valueAt(root: unknown, path: string): unknown {
   return cur;
 }
 
+/** Text or a number (ids often are); anything else counts as missing. */
 function scalar(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return v.trim() === '' ? undefined : v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return undefined;
 }
 
@@ -61,7 +62,7 @@ function normalizeOne(item: Record<string, unknown>, c: WebhookConfig): { ok: tr
   const errors: string[] = [];
   const summaryPath = c.summaryPath ?? 'summary';
   const summary = scalar(valueAt(item, summaryPath));
-  if (summary === undefined) errors.push(`field "${summaryPath}" (the summary, config.summaryPath) is missing or not a string`);
+  if (summary === undefined) errors.push(`field "${summaryPath}" (the summary, config.summaryPath) is missing, empty or not text`);
 
   let action: AlertAction = 'trigger';
   if (c.actionPath) {

@@ -1,9 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { eventually } from '#libs/testing';
+import { eventually, freePort } from './infra.js';
 
 /**
  * The real Prometheus Alertmanager (Debian package prometheus-alertmanager). Installed here when
@@ -20,15 +19,11 @@ export function alertmanagerBinary(): string {
   return bin;
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
 export class Alertmanager {
+  static installed(): boolean {
+    return ['prometheus-alertmanager', 'alertmanager'].some((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
+  }
+
   private child?: ChildProcess;
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klaxon-am-'));
   private output = '';

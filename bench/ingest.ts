@@ -1,0 +1,196 @@
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { Alertmanager, TestWorld, expectOk, queryDb } from '#libs/testing';
+
+/**
+ * Alert intake: accepted events per second and accept latency (HTTP 2xx, which Klaxon answers
+ * only after the event is committed), for unique and duplicate events, and at a steady 1,000/s.
+ * Afterwards it checks that every accepted event is in PostgreSQL. When prometheus-alertmanager
+ * is installed, the same client measures Alertmanager's own intake (POST /api/v2/alerts, in
+ * memory) on the same machine, side by side.
+ *
+ *   npm run bench -- ingest [events=20000] [concurrency=64]
+ */
+export default async function ingestBench(args: string[]): Promise<void> {
+  const total = Number(args[0] ?? 20000);
+  const concurrency = Number(args[1] ?? 64);
+  const world = new TestWorld();
+  const rows: Row[] = [];
+  try {
+    // KLAXON_BENCH_PROFILE=<dir>: runs alert-ingest with --import=<dir>/start.mjs (a profiler of your own), stopped cleanly before the comparison.
+    const profile = process.env.KLAXON_BENCH_PROFILE;
+    const ingest = await world.spawn('alert-ingest', { LOG_LEVEL: 'warn', ...(profile ? { NODE_OPTIONS: `--import=${profile}/start.mjs` } : {}) });
+    const admin = ingest.api;
+    const serviceId = '00000000-0000-4000-8000-000000000001';
+    const pd = await expectOk(admin.post('/api/v1/integrations', { serviceId, type: 'events-api-v2', name: 'bench PagerDuty' }));
+    const am = await expectOk(admin.post('/api/v1/integrations', { serviceId, type: 'alertmanager', name: 'bench Alertmanager' }));
+    const client = new Client(ingest.url, concurrency);
+    const pdEvent = (key: string) =>
+      JSON.stringify({ routing_key: pd.key, event_action: 'trigger', dedup_key: key, payload: { summary: `Bench alert ${key}`, source: 'bench', severity: 'critical' } });
+    const amBatch = (from: number, n: number) =>
+      JSON.stringify({
+        version: '4',
+        status: 'firing',
+        receiver: 'klaxon',
+        groupKey: '{}:{}',
+        alerts: Array.from({ length: n }, (_, i) => ({
+          status: 'firing',
+          labels: { alertname: 'Bench', instance: `host-${from + i}` },
+          annotations: { summary: `Bench ${from + i}` },
+          startsAt: '2024-05-01T10:00:00Z',
+          fingerprint: (from + i).toString(16).padStart(16, '0'),
+        })),
+      });
+
+    await client.run(200, (i) => ({ path: '/v2/enqueue', body: pdEvent(`warm-${i}`) })); // warm-up: connections, JIT, caches
+    rows.push(await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`u-${i}`) }), 'Klaxon PagerDuty v2, unique events, 1 per request'));
+    rows.push(await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`dup-${i % 10}`) }), 'Klaxon PagerDuty v2, duplicates of 10 keys'));
+    const batch = 100;
+    rows.push(
+      await client.run(Math.ceil(total / batch), (i) => ({ path: `/integrations/alertmanager/${am.key}`, body: amBatch(i * batch, batch) }), `Klaxon Alertmanager webhook, unique, ${batch} per request`, batch),
+    );
+    rows.push(await client.steady(1000, 10, (i) => ({ path: '/v2/enqueue', body: pdEvent(`steady-${i}`) }), 'Klaxon PagerDuty v2 at a steady 1,000 events/s for 10 s'));
+
+    // Durability: every accepted event is in PostgreSQL.
+    const db = world.databaseUrl('alert-ingest');
+    const [u] = await queryDb(db, `SELECT count(*)::int AS n FROM alerts WHERE dedup_key LIKE 'u-%'`);
+    const [d] = await queryDb(db, `SELECT coalesce(sum(count), 0)::int AS n FROM alerts WHERE dedup_key LIKE 'dup-%'`);
+    const [a] = await queryDb(db, `SELECT count(*)::int AS n FROM alerts WHERE integration_type = 'alertmanager'`);
+    const [s] = await queryDb(db, `SELECT count(*)::int AS n FROM alerts WHERE dedup_key LIKE 'steady-%'`);
+    console.log(
+      `durable: unique ${u.n}/${rows[0]!.accepted}, duplicates counted ${d.n}/${rows[1]!.accepted}, Alertmanager alerts ${a.n}/${rows[2]!.accepted}, steady ${s.n}/${rows[3]!.accepted}`,
+    );
+    client.close();
+    if (profile) await ingest.stop('SIGTERM');
+
+    if (Alertmanager.installed() && !profile) {
+      const amProc = await new Alertmanager(`route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n`).start();
+      try {
+        const amClient = new Client(amProc.url, concurrency);
+        const amAlert = (i: number) => ({ labels: { alertname: 'Bench', instance: `host-${i}` }, annotations: { summary: `Bench ${i}` } });
+        await amClient.run(200, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(1e9 + i)]) }));
+        rows.push(await amClient.run(total, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i)]) }), 'Alertmanager 0.25 API v2, unique alerts, 1 per request'));
+        rows.push(await amClient.run(total, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i % 10)]) }), 'Alertmanager 0.25 API v2, duplicates of 10 alerts'));
+        rows.push(
+          await amClient.run(
+            Math.ceil(total / batch),
+            (i) => ({ path: '/api/v2/alerts', body: JSON.stringify(Array.from({ length: batch }, (_, j) => amAlert(2e6 + i * batch + j))) }),
+            `Alertmanager 0.25 API v2, unique, ${batch} per request`,
+            batch,
+          ),
+        );
+        rows.push(await amClient.steady(1000, 10, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(3e6 + i)]) }), 'Alertmanager 0.25 API v2 at a steady 1,000 alerts/s for 10 s'));
+        amClient.close();
+      } finally {
+        await amProc.stop();
+      }
+    } else {
+      console.log('prometheus-alertmanager is not installed: no side-by-side figures (apt-get install -y prometheus-alertmanager)');
+    }
+    console.log(`\n${total} events per run, ${concurrency} concurrent requests, one client process on this machine (${(await import('node:os')).cpus().length} CPUs)\n`);
+    console.log(table(rows));
+  } finally {
+    await world.close();
+  }
+}
+
+interface Row {
+  label: string;
+  accepted: number;
+  refused: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** A keep-alive HTTP client that runs requests closed-loop (as fast as answered) or at a fixed rate. */
+class Client {
+  private readonly agent: http.Agent;
+  private readonly base: URL;
+
+  constructor(
+    url: string,
+    private readonly concurrency: number,
+  ) {
+    this.base = new URL(url);
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  }
+
+  private send(path: string, body: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        { host: this.base.hostname, port: this.base.port, path, method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  async run(count: number, make: (i: number) => { path: string; body: string }, label = '', perRequest = 1): Promise<Row> {
+    const latencies: number[] = [];
+    let next = 0;
+    let refused = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: this.concurrency }, async () => {
+        while (next < count) {
+          const { path, body } = make(next++);
+          const t0 = performance.now();
+          const status = await this.send(path, body);
+          latencies.push(performance.now() - t0);
+          if (status >= 300) refused++;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    return summarise(label, latencies, refused, perRequest, seconds);
+  }
+
+  /** Open loop: requests leave on schedule whether or not earlier ones were answered. */
+  async steady(perSecond: number, seconds: number, make: (i: number) => { path: string; body: string }, label: string): Promise<Row> {
+    const latencies: number[] = [];
+    let refused = 0;
+    const count = perSecond * seconds;
+    const started = performance.now();
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const due = started + (i * 1000) / perSecond;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const { path, body } = make(i);
+      // Latency from the scheduled send time (or the actual one, if early): a stalled client cannot hide queueing.
+      const from = Math.max(due, performance.now());
+      inFlight.push(
+        this.send(path, body).then((status) => {
+          latencies.push(performance.now() - from);
+          if (status >= 300) refused++;
+        }),
+      );
+    }
+    await Promise.all(inFlight);
+    return summarise(label, latencies, refused, 1, (performance.now() - started) / 1000);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function summarise(label: string, latencies: number[], refused: number, perRequest: number, seconds: number): Row {
+  const s = [...latencies].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? 0;
+  const accepted = (latencies.length - refused) * perRequest;
+  return { label, accepted, refused, perSecond: accepted / seconds, p50: q(50), p99: q(99) };
+}
+
+function table(rows: Row[]): string {
+  const head = ['', 'accepted events/s', 'p50 ms', 'p99 ms', 'accepted', 'refused requests'];
+  const body = rows.map((r) => [r.label, r.perSecond.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), String(r.accepted), String(r.refused)]);
+  const widths = head.map((_, i) => Math.max(head[i]!.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), ...body.map(line)].join('\n');
+}
