@@ -74,5 +74,9 @@ export function severityFromWord(word: unknown, fallback: Severity): Severity {
 
 /** Text a person can read: at least one character that is neither blank nor a control character. */
 export function hasVisibleText(s: string): boolean {
-  return /[^\s\u0000-\u001f\u007f]/.test(s);
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c > 0x20 && c !== 0x7f && ch.trim() !== '') return true;
+  }
+  return false;
 }

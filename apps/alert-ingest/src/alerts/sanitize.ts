@@ -33,7 +33,7 @@ export function sanitizeEvent(e: NormalizedEvent): NormalizedEvent {
 type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string };
 
 export function text(s: string): string {
-  const t = (s.includes('\u0000') ? s.replace(/\u0000/g, '') : s) as WellFormed;
+  const t = (s.includes('\u0000') ? s.replaceAll('\u0000', '') : s) as WellFormed;
   return t.isWellFormed() ? t : t.toWellFormed();
 }
 
