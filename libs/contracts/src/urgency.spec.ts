@@ -19,6 +19,12 @@ describe('urgencyAt: support hours on the wall clock of the rule zone', () => {
     expect(urgencyAt(nights, new Date('2024-03-09T23:00:00+05:30'))).toBe('low'); // Saturday night is not listed
   });
 
+  it('reads equal start and end as the whole of each listed day', () => {
+    const weekends = { ...weekdays, days: [6, 7], start: '00:00', end: '00:00' };
+    expect(urgencyAt(weekends, new Date('2024-03-09T23:59:00-05:00'))).toBe('high'); // Saturday
+    expect(urgencyAt(weekends, new Date('2024-03-11T00:00:00-04:00'))).toBe('low'); // Monday
+  });
+
   it('returns a constant urgency as it is', () => {
     expect(urgencyAt({ type: 'constant', urgency: 'low' }, new Date())).toBe('low');
   });

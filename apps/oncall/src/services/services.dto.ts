@@ -10,7 +10,6 @@ export const ServiceInput = z.strictObject({
   urgencyRule: UrgencyRule.default({ type: 'constant', urgency: 'high' }).superRefine((rule, ctx) => {
     if (rule.type !== 'support-hours') return;
     if (!isValidZone(rule.timeZone)) ctx.addIssue({ code: 'custom', path: ['timeZone'], message: 'must be an IANA time zone such as Europe/Berlin' });
-    if (rule.start === rule.end) ctx.addIssue({ code: 'custom', path: ['end'], message: 'support hours that end when they start never open' });
     if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(rule.start) || !/^([01]\d|2[0-3]):[0-5]\d$/.test(rule.end)) {
       ctx.addIssue({ code: 'custom', message: 'start and end must be times of day HH:mm (00:00 to 23:59)' });
     }
