@@ -120,7 +120,12 @@ export class OutboxRelay {
         return 0;
       }
       crashPoint('relay.before-publish');
-      await this.producer.sendBatch({ topicMessages: toTopicMessages(rows), acks: -1 });
+      // Kafka refuses a request over its message.max.bytes (1 MB by default): large rows go in
+      // several requests, one after another, so order per key holds and nothing sticks.
+      const serialized = rows.map((row) => ({ row, value: JSON.stringify(row.payload) }));
+      for (const chunk of chunksBySize(serialized, MAX_REQUEST_BYTES)) {
+        await this.producer.sendBatch({ topicMessages: toTopicMessages(chunk), acks: -1 });
+      }
       crashPoint('relay.after-publish');
       await runner.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
       await runner.commitTransaction();
@@ -135,14 +140,36 @@ export class OutboxRelay {
   }
 }
 
-function toTopicMessages(rows: OutboxRow[]): TopicMessages[] {
-  const byTopic = new Map<string, TopicMessages>();
+/** Payload bytes per produce request: well under the broker's default 1 MB message.max.bytes. */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+/** Consecutive runs of rows whose values add up to at most maxBytes (a larger row goes alone). */
+export function chunksBySize<T extends { value: string }>(rows: T[], maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
   for (const row of rows) {
+    const bytes = Buffer.byteLength(row.value);
+    if (current.length && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(row);
+    size += bytes;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
+function toTopicMessages(rows: { row: OutboxRow; value: string }[]): TopicMessages[] {
+  const byTopic = new Map<string, TopicMessages>();
+  for (const { row, value } of rows) {
     let tm = byTopic.get(row.topic);
     if (!tm) byTopic.set(row.topic, (tm = { topic: row.topic, messages: [] }));
     tm.messages.push({
       key: row.key,
-      value: JSON.stringify(row.payload),
+      value,
       headers: {
         'event-id': row.event_id,
         'event-type': row.type,

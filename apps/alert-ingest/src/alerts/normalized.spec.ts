@@ -26,3 +26,27 @@ describe('normalising senders', () => {
     });
   });
 });
+
+describe('sanitizeEvent', () => {
+  const base = { action: 'trigger' as const, dedupKey: 'k', summary: 's', severity: 'info' as const, source: null, details: {}, links: [], labels: {} };
+
+  it('drops NUL characters, repairs lone surrogates, and bounds labels and links', async () => {
+    const { sanitizeEvent } = await import('./sanitize.js');
+    const labels = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`l${i}`, 'v'.repeat(5000)]));
+    const e = sanitizeEvent({ ...base, summary: '\u0000', dedupKey: 'a\u0000b', details: { t: 'x\ud800' }, labels, links: Array.from({ length: 50 }, () => ({ href: 'h' })) });
+    expect(e.summary).toBe('(no summary)');
+    expect(e.dedupKey).toBe('ab');
+    expect(e.details).toEqual({ t: 'x\ufffd' });
+    expect(Object.keys(e.labels)).toHaveLength(64);
+    expect(e.labels.l0).toHaveLength(1000);
+    expect(e.links).toHaveLength(20);
+  });
+
+  it('refuses details nested too deep and keys that are only NULs', async () => {
+    const { sanitizeEvent } = await import('./sanitize.js');
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = { a: deep };
+    expect(() => sanitizeEvent({ ...base, details: { deep } })).toThrow(/nested more than 32 levels/);
+    expect(() => sanitizeEvent({ ...base, dedupKey: '\u0000' })).toThrow(/dedup key is empty/);
+  });
+});

@@ -23,8 +23,8 @@ export function sanitizeEvent(e: NormalizedEvent): NormalizedEvent {
     group: e.group ? text(e.group) : e.group,
     class: e.class ? text(e.class) : e.class,
     details: clean(e.details, 0, 'details') as Record<string, unknown>,
-    links: clean(e.links, 0, 'links') as NormalizedEvent['links'],
-    labels: clean(e.labels, 0, 'labels') as Record<string, string>,
+    links: (clean(e.links, 0, 'links') as NormalizedEvent['links']).slice(0, MAX_LINKS),
+    labels: boundedLabels(clean(e.labels, 0, 'labels') as Record<string, string>),
     occurrence: e.occurrence ? text(e.occurrence) : e.occurrence,
   };
 }
@@ -35,6 +35,17 @@ type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string };
 export function text(s: string): string {
   const t = (s.includes('\u0000') ? s.replaceAll('\u0000', '') : s) as WellFormed;
   return t.isWellFormed() ? t : t.toWellFormed();
+}
+
+/** Labels are for grouping, and travel in every alert.triggered: a bounded set of short strings. */
+export const MAX_LABELS = 64;
+const MAX_LABEL_CHARS = 1000;
+const MAX_LINKS = 20;
+
+function boundedLabels(labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels).slice(0, MAX_LABELS)) out[k.slice(0, 200)] = String(v).slice(0, MAX_LABEL_CHARS);
+  return out;
 }
 
 /** A sender's JSON made storable (see sanitizeEvent). */
