@@ -109,6 +109,7 @@ Send an alert (PagerDuty Events API v2):
     -d '{"routing_key":"${demo.integrationKey}","event_action":"trigger","dedup_key":"disk-full-db1","payload":{"summary":"Disk full on db1","source":"db1","severity":"critical"}}'
 
 Then read the page in the inbox: ${url('notifier')}/inbox
+  (capture mode: no email/SMS/push accounts set up; its Acknowledge link acknowledges the incident)
 Incidents:  curl -sS ${url('incidents')}/api/v1/incidents -H 'Authorization: Bearer ${secrets.adminToken}'
 Resolve it: same curl as above with "event_action":"resolve"
 

@@ -67,7 +67,8 @@ export function pageEmail(items: PageItem[], links: { each: ActionLinks[]; all: 
   const subject = emailSubject(items);
   const actions: EmailContent['actions'] = [];
   if (links.all) actions.push({ label: `Acknowledge all ${items.length}`, url: links.all.acknowledge }, { label: `Resolve all ${items.length}`, url: links.all.resolve });
-  items.forEach((i, n) => actions.push({ label: `Acknowledge #${i.number}`, url: links.each[n]!.acknowledge }, { label: `Resolve #${i.number}`, url: links.each[n]!.resolve }));
+  const suffix = (i: PageItem) => (items.length > 1 ? ` #${i.number}` : '');
+  items.forEach((i, n) => actions.push({ label: `Acknowledge${suffix(i)}`, url: links.each[n]!.acknowledge }, { label: `Resolve${suffix(i)}`, url: links.each[n]!.resolve }));
 
   if (items.length === 1) {
     const [i] = items as [PageItem];
