@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AnalyticsModule } from './analytics/analytics.module.js';
 import { DirectoryModule } from './directory/directory.module.js';
 import { IncidentsModule } from './incidents/incidents.module.js';
 import { ProblemsModule } from './problems/problems.module.js';
@@ -7,5 +8,5 @@ import { SlaModule } from './sla/sla.module.js';
 import { StakeholdersModule } from './stakeholders/stakeholders.module.js';
 
 /** The incidents service: one module per capability. */
-@Module({ imports: [DirectoryModule, IncidentsModule, SlaModule, StakeholdersModule, ProblemsModule, ReviewsModule] })
+@Module({ imports: [DirectoryModule, IncidentsModule, SlaModule, StakeholdersModule, ProblemsModule, ReviewsModule, AnalyticsModule] })
 export class AppModule {}
