@@ -7,6 +7,9 @@ import { ensureTopics } from '#libs/messaging';
 import { Api, KafkaTap, TEST_AUTH_SECRET, TestWorld, eventually, produceRaw, type TappedMessage } from '#libs/testing';
 import { incidentsService } from '../src/service.js';
 
+/** Generous: the first events wait for the consumer to join its group, and the machine is shared. */
+const WAIT_MS = 30_000;
+
 type Running = Awaited<ReturnType<TestWorld['start']>>;
 
 export interface ServiceOptions {
@@ -71,21 +74,21 @@ export class IncidentsHarness {
       autoResolveOnAlertResolve: opts.autoResolveOnAlertResolve ?? true,
       autoResolveTimeoutSeconds: opts.autoResolveTimeoutSeconds ?? null,
     });
-    await eventually(async () => (await this.query('SELECT 1 FROM services WHERE id = $1', [serviceId])).length > 0, { what: 'the service copy' });
+    await eventually(async () => (await this.query('SELECT 1 FROM services WHERE id = $1', [serviceId])).length > 0, { what: 'the service copy', timeoutMs: WAIT_MS });
     return serviceId;
   }
 
   async createUser(name: string, email = `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 6)}@example.com`): Promise<{ id: string; name: string; email: string }> {
     const userId = randomUUID();
     await this.emit('user.upserted', userId, { userId, name, email, timeZone: 'Europe/Paris', role: 'responder' });
-    await eventually(async () => (await this.query('SELECT 1 FROM users WHERE id = $1', [userId])).length > 0, { what: `user ${name}` });
+    await eventually(async () => (await this.query('SELECT 1 FROM users WHERE id = $1', [userId])).length > 0, { what: `user ${name}`, timeoutMs: WAIT_MS });
     return { id: userId, name, email };
   }
 
   async createTeam(name: string): Promise<string> {
     const teamId = randomUUID();
     await this.emit('team.upserted', teamId, { teamId, name, members: [] });
-    await eventually(async () => (await this.query('SELECT 1 FROM teams WHERE id = $1', [teamId])).length > 0, { what: `team ${name}` });
+    await eventually(async () => (await this.query('SELECT 1 FROM teams WHERE id = $1', [teamId])).length > 0, { what: `team ${name}`, timeoutMs: WAIT_MS });
     return teamId;
   }
 
@@ -135,7 +138,7 @@ export class IncidentsHarness {
         const list = await this.incidents(`serviceId=${serviceId}&limit=500`);
         return ok(list) ? list : undefined;
       },
-      { what, timeoutMs: 20000 },
+      { what, timeoutMs: WAIT_MS },
     );
   }
 
@@ -145,7 +148,7 @@ export class IncidentsHarness {
         const res = await this.api.get(`/api/v1/incidents/${id}`);
         return res.status === 200 && ok(res.body) ? res.body : undefined;
       },
-      { what, timeoutMs: 20000 },
+      { what, timeoutMs: WAIT_MS },
     );
   }
 
@@ -164,7 +167,7 @@ export class IncidentsHarness {
         const found = this.published(incidentId, type);
         return found.length >= count ? found : undefined;
       },
-      { what: `${count} × ${type}`, timeoutMs: 20000 },
+      { what: `${count} × ${type}`, timeoutMs: WAIT_MS },
     );
   }
 

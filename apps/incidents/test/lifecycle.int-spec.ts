@@ -71,7 +71,7 @@ describe('incident lifecycle', () => {
     const a2 = await h.alert(serviceId, { summary: 'db2 down' });
     await h.waitIncident(incident.id, (i) => i.alertCount === 2);
     await h.resolveAlert(a1);
-    await eventually(async () => (await h.timeline(incident.id)).some((e) => e.kind === 'alert.resolved'));
+    await eventually(async () => (await h.timeline(incident.id)).some((e) => e.kind === 'alert.resolved'), { timeoutMs: 30_000 });
     expect((await h.api.get(`/api/v1/incidents/${incident.id}`)).body.status).toBe('triggered');
     await h.resolveAlert(a2);
     const resolved = await h.waitIncident(incident.id, (i) => i.status === 'resolved');
@@ -82,7 +82,7 @@ describe('incident lifecycle', () => {
   it('keeps the incident open when the service turns auto-resolve off', async () => {
     const { incident, alert } = await openIncident({ autoResolveOnAlertResolve: false });
     await h.resolveAlert(alert);
-    await eventually(async () => (await h.timeline(incident.id)).some((e) => e.kind === 'alert.resolved'));
+    await eventually(async () => (await h.timeline(incident.id)).some((e) => e.kind === 'alert.resolved'), { timeoutMs: 30_000 });
     expect((await h.api.get(`/api/v1/incidents/${incident.id}`)).body.status).toBe('triggered');
   });
 
