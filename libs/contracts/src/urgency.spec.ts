@@ -25,6 +25,10 @@ describe('urgencyAt: support hours on the wall clock of the rule zone', () => {
     expect(urgencyAt(weekends, new Date('2024-03-11T00:00:00-04:00'))).toBe('low'); // Monday
   });
 
+  it('treats an unknown time zone as outside support hours', () => {
+    expect(urgencyAt({ ...weekdays, timeZone: 'Mars/Olympus' }, new Date('2024-03-08T15:00:00Z'))).toBe('low');
+  });
+
   it('returns a constant urgency as it is', () => {
     expect(urgencyAt({ type: 'constant', urgency: 'low' }, new Date())).toBe('low');
   });

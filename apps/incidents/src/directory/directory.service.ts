@@ -2,14 +2,15 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../incidents/incident.entity.js';
 import type { Grouping } from '../incidents/grouping.js';
-import type { UrgencyRule } from '../incidents/urgency.js';
+import type { z } from 'zod';
+import type { UrgencyRule as UrgencyRuleSchema } from '#libs/contracts';
 
 /** The settings of a service as incidents knows them, with oncall's defaults for a service not seen yet. */
 export interface ServiceSettings {
   id: string;
   name: string | null;
   teamId: string | null;
-  urgencyRule: UrgencyRule;
+  urgencyRule: z.output<typeof UrgencyRuleSchema>;
   grouping: Grouping;
   ackTimeoutSeconds: number | null;
   autoResolveOnAlertResolve: boolean;
@@ -20,7 +21,7 @@ interface ServiceRow {
   id: string;
   name: string;
   team_id: string | null;
-  urgency_rule: UrgencyRule;
+  urgency_rule: z.output<typeof UrgencyRuleSchema>;
   grouping: Grouping;
   ack_timeout_seconds: number | null;
   auto_resolve_on_alert_resolve: boolean;

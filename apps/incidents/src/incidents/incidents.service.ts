@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
-import type { EventData } from '#libs/contracts';
+import { urgencyAt, type EventData } from '#libs/contracts';
 import { queryRows } from '#libs/database';
 import { Outbox, TimerRunner, Timers, type Timer } from '#libs/messaging';
 import { ConflictError, InvalidInputError, NotFoundError } from '#libs/platform';
@@ -13,7 +13,6 @@ import { Incident, type Actor } from './incident.entity.js';
 import * as lifecycle from './lifecycle.js';
 import { higherPriority, priorityForSeverity, type Priority, type Transition } from './lifecycle.js';
 import { Timeline } from '../timeline/timeline.service.js';
-import { urgencyAt } from './urgency.js';
 
 const MONITOR: Actor = { userId: null, name: null, source: 'monitor' };
 const SYSTEM: Actor = { userId: null, name: null, source: 'system' };
