@@ -1,8 +1,10 @@
-import { Controller, ForbiddenException, Get, Header, NotFoundException, Param, Post, Req } from '@nestjs/common';
+import { Controller, ForbiddenException, Get, Header, Inject, NotFoundException, Param, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { CurrentPrincipal, Public, Roles, type Principal } from '#libs/auth';
+import { CONFIG } from '#libs/config';
 import { FEED_TOKEN_PATTERN } from '../common/feed-tokens.js';
+import type { OncallConfig } from '../config.js';
 import { FeedsService, feedUrl } from './feeds.js';
 
 const File = z.string().max(100);
@@ -18,7 +20,10 @@ function tokenOf(file: string): string {
 /** Calendar feeds behind secret URLs (no bearer token: calendar apps cannot send one). */
 @Controller()
 export class FeedsController {
-  constructor(private readonly feeds: FeedsService) {}
+  constructor(
+    private readonly feeds: FeedsService,
+    @Inject(CONFIG) private readonly config: OncallConfig,
+  ) {}
 
   @Public()
   @Get('ical/schedules/:file')
@@ -41,6 +46,6 @@ export class FeedsController {
   @Roles('responder')
   async rotateUserFeed(@Param('id', { schema: UserId }) id: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<{ url: string }> {
     if (who.role !== 'admin' && who.userId !== id) throw new ForbiddenException('You can make a calendar feed for yourself only; ask an admin for someone else');
-    return { url: feedUrl(req, 'users', await this.feeds.rotateUserToken(id)) };
+    return { url: feedUrl(this.config.PUBLIC_URL, req, 'users', await this.feeds.rotateUserToken(id)) };
   }
 }

@@ -16,10 +16,9 @@ import { loadSchedules, usersById } from './schedule.repository.js';
 export const FEED_PAST_DAYS = 14;
 export const FEED_FUTURE_DAYS = 90;
 
-export function feedUrl(req: Request, kind: 'schedules' | 'users', token: string): string {
-  const host = req.get('x-forwarded-host') ?? req.get('host') ?? 'localhost';
-  const proto = req.get('x-forwarded-proto') ?? req.protocol;
-  return `${proto}://${host}/ical/${kind}/${token}.ics`;
+export function feedUrl(publicUrl: string | undefined, req: Request, kind: 'schedules' | 'users', token: string): string {
+  const base = publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  return `${base}/ical/${kind}/${token}.ics`;
 }
 
 /**

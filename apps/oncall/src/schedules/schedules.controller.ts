@@ -1,7 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { Roles } from '#libs/auth';
+import { CONFIG } from '#libs/config';
+import type { OncallConfig } from '../config.js';
 import { AtQuery, GapsQuery, OverrideInput, RangeQuery, ScheduleInput } from './schedules.dto.js';
 import { SchedulesService, type OverrideView, type ScheduleView } from './schedules.service.js';
 import { feedUrl } from './feeds.js';
@@ -12,7 +14,10 @@ const ListQuery = z.strictObject({ teamId: z.uuid().optional() });
 
 @Controller('api/v1/schedules')
 export class SchedulesController {
-  constructor(private readonly schedules: SchedulesService) {}
+  constructor(
+    private readonly schedules: SchedulesService,
+    @Inject(CONFIG) private readonly config: OncallConfig,
+  ) {}
 
   @Get()
   list(@Query({ schema: ListQuery }) q: z.output<typeof ListQuery>): Promise<ScheduleView[]> {
@@ -80,6 +85,6 @@ export class SchedulesController {
   /** A new secret iCal feed URL for the schedule (shown once; the previous URL stops working). */
   @Post(':id/feed')
   async rotateFeed(@Param('id', { schema: Id }) id: string, @Req() req: Request): Promise<{ url: string }> {
-    return { url: feedUrl(req, 'schedules', await this.schedules.rotateFeedToken(id)) };
+    return { url: feedUrl(this.config.PUBLIC_URL, req, 'schedules', await this.schedules.rotateFeedToken(id)) };
   }
 }
