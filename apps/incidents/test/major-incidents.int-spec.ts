@@ -1,19 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import type { Api } from '#libs/testing';
+import { SmtpSink, eventually, sleep, type Api } from '#libs/testing';
+import { notifierService } from '../../notifier/src/service.js';
 import { IncidentsHarness } from './harness.js';
 
 /** Running a major incident: stakeholders and their updates, the bridge, problems, post-incident reviews. */
 describe('major incidents: communication, problems and reviews', () => {
   const h = new IncidentsHarness();
+  const smtp = new SmtpSink();
   let dana: { id: string; name: string; email: string };
   let lee: { id: string; name: string; email: string };
   let api: Api;
   beforeAll(async () => {
-    await h.start();
+    await Promise.all([h.start(), smtp.start()]);
+    // The real notifier, emailing through a real SMTP server: stakeholder updates must reach people.
+    await h.world.start(notifierService, { env: { SMTP_URL: smtp.url, LOG_LEVEL: 'error' } });
     [dana, lee] = await Promise.all([h.createUser('Dana'), h.createUser('Lee')]);
     api = await h.as(dana.id);
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await h.close();
+    await smtp.stop();
+  });
 
   async function openIncident(serviceId?: string, severity: 'critical' | 'warning' = 'critical') {
     const sid = serviceId ?? (await h.createService());
@@ -62,6 +69,13 @@ describe('major incidents: communication, problems and reviews', () => {
         { email: lee.email, name: 'Lee' },
       ],
     });
+    // notifier emails each stakeholder once.
+    const mails = await eventually(async () => (smtp.to('ceo@example.com').length && smtp.to(lee.email).length ? smtp.mails : undefined), { what: 'the update emails', timeoutMs: 30_000 });
+    expect(mails.find((m) => m.to.includes('ceo@example.com'))!.subject).toBe(`[Klaxon] Update on #${incident.number} ${incident.title}: Checkout degraded`);
+    expect(smtp.to(lee.email)[0]!.text).toContain('Payments fail for 20% of users.');
+    await sleep(1000);
+    expect(smtp.mails.map((m) => m.to).sort()).toEqual([['ceo@example.com'], [lee.email]].sort());
+
     const entry = (await h.timeline(incident.id)).find((e) => e.kind === 'stakeholder-update.sent');
     expect(entry).toMatchObject({ actor: { name: 'Dana' }, details: { summary: 'Checkout degraded', recipients: 2 } });
     expect((await h.api.get(`/api/v1/incidents/${incident.id}/stakeholder-updates`)).body).toEqual([expect.objectContaining({ id: sent.body.id, sentBy: expect.objectContaining({ name: 'Dana' }) })]);
