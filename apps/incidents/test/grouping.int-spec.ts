@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, topicOf } from '#libs/contracts';
-import { produceRaw, sleep } from '#libs/testing';
+import { eventually, produceRaw, sleep } from '#libs/testing';
 import { IncidentsHarness } from './harness.js';
 
 /**
@@ -94,6 +94,18 @@ describe('incidents from alerts: grouping', () => {
     const list = await h.waitIncidents(serviceId, (l) => l.length === 2, 'a new incident');
     expect(list.find((i) => i.id === first.id)).toMatchObject({ status: 'resolved', alertCount: 1 });
     expect(list.find((i) => i.id !== first.id)).toMatchObject({ status: 'triggered', title: 'Queue backlog again', alertCount: 1 });
+  });
+
+  it('forgets groups a day after their window closed, and a later alert of the group opens a new incident', async () => {
+    const serviceId = await h.createService({ grouping: { mode: 'content', fields: ['source'], windowMinutes: 5 } });
+    await h.alert(serviceId, { source: 'cache1', summary: 'cache1 evictions' });
+    const [first] = await h.waitIncidents(serviceId, (l) => l.length === 1);
+    expect(await h.query('SELECT count(*)::int AS n FROM incident_groups WHERE service_id = $1', [serviceId])).toEqual([{ n: 1 }]);
+    h.advance(26 * 60); // the daily sweep runs within the first hour, then daily
+    await eventually(async () => (await h.query('SELECT 1 FROM incident_groups WHERE service_id = $1', [serviceId])).length === 0, { what: 'the group forgotten', timeoutMs: 30_000 });
+    await h.alert(serviceId, { source: 'cache1', summary: 'cache1 evictions again' });
+    const list = await h.waitIncidents(serviceId, (l) => l.length === 2);
+    expect(list.find((i) => i.id === first.id).alertCount).toBe(1);
   });
 
   it('records an alert in a maintenance window without opening an incident', async () => {
