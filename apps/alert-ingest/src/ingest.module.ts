@@ -4,6 +4,7 @@ import { AlertsController } from './alerts/alerts.controller.js';
 import { AlertsQueries } from './alerts/alerts.queries.js';
 import { DedupReports } from './alerts/dedup-reports.js';
 import { IngestService } from './alerts/ingest.service.js';
+import { Retention } from './alerts/retention.js';
 import { CloudWatchController } from './cloudwatch/cloudwatch.controller.js';
 import { SnsFetcher } from './cloudwatch/sns-fetcher.js';
 import { ChangeEventsController } from './changes/change-events.controller.js';
@@ -32,6 +33,6 @@ import { WebhooksController } from './webhooks/webhooks.controller.js';
     HeartbeatPingController,
     CloudWatchController,
   ],
-  providers: [IntegrationsService, IntegrationKeys, AlertWriter, IngestService, AlertsQueries, DedupReports, HeartbeatsService, MaintenanceService, ChangeEventsService, SnsFetcher],
+  providers: [IntegrationsService, IntegrationKeys, AlertWriter, IngestService, AlertsQueries, DedupReports, HeartbeatsService, MaintenanceService, ChangeEventsService, SnsFetcher, Retention],
 })
 export class IngestModule {}

@@ -229,4 +229,15 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     expect(codes).toEqual([202, 202, 202, 429, 429]);
     expect(await t.alerts(serviceId)).toHaveLength(3);
   });
+
+  // Last: it moves the clock a week on.
+  it('forgets Opsgenie request records after a week, keeping the alerts', async () => {
+    const { key, serviceId } = await t.integration('opsgenie');
+    const genie = { authorization: `GenieKey ${key}` };
+    const created = await t.sender.post('/v2/alerts', { message: 'Old news', alias: 'old' }, genie);
+    expect((await t.sender.request('GET', `/v2/alerts/requests/${created.body.requestId}`, undefined, genie)).status).toBe(200);
+    t.clock.advance(8 * 86400_000);
+    await eventually(async () => (await t.sender.request('GET', `/v2/alerts/requests/${created.body.requestId}`, undefined, genie)).status === 404, { what: 'the request record pruned' });
+    expect(await t.alerts(serviceId)).toHaveLength(1);
+  });
 });
