@@ -6,7 +6,9 @@ export const IngestEnv = CommonEnv.extend({
   /** Most events written in one transaction (group commit). */
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
   /** Transactions writing batches at the same time. */
-  INGEST_WRITERS: z.coerce.number().int().min(1).max(16).default(2),
+  INGEST_WRITERS: z.coerce.number().int().min(1).max(16).default(4),
+  /** Writers, the relay, timers and API reads share the pool: ingest needs more than the default. */
+  DATABASE_POOL_SIZE: CommonEnv.shape.DATABASE_POOL_SIZE.unwrap().default(20),
   /** Events allowed to wait for the database; beyond this senders get 503 and retry. */
   INGEST_MAX_QUEUED: z.coerce.number().int().min(1).max(1_000_000).default(20000),
   /** A storm of repeats of one alert is reported (alert.deduplicated) at most this often. */

@@ -59,7 +59,20 @@ export class AlertWriter {
     @Inject(CONFIG) private readonly config: IngestConfig,
   ) {}
 
-  async applyIn(em: EntityManager, items: IngestItem[]): Promise<IngestResult[]> {
+  /**
+   * Repeat reports this instance scheduled and saw committed: alert id → due time. A timer cannot
+   * fire before it is due, so until then a repeat need not touch the timers table (in a storm of
+   * repeats, that saves a write and a wake-up of every timer runner per batch).
+   */
+  private readonly reportsPending = new Map<string, number>();
+
+  /** Called after the transaction that scheduled these reports committed. */
+  noteReportsScheduled(scheduled: Map<string, number>): void {
+    if (this.reportsPending.size > 100_000) this.reportsPending.clear();
+    for (const [id, due] of scheduled) this.reportsPending.set(id, due);
+  }
+
+  async applyIn(em: EntityManager, items: IngestItem[], reportsScheduled?: Map<string, number>): Promise<IngestResult[]> {
     const now = this.clock.now();
     const results: IngestResult[] = items.map((it) => ({ redelivered: false, outcomes: it.events.map(() => ({ outcome: 'ignored' as const })) }));
     const fresh = await this.claimDeliveries(em, items, now);
@@ -73,7 +86,7 @@ export class AlertWriter {
     for (const round of planRounds(pending, (p) => `${p.integration.serviceId}\u0000${p.event.dedupKey}`)) {
       const triggers = round.filter((p) => p.event.action === 'trigger');
       const changes = round.filter((p) => p.event.action !== 'trigger');
-      if (triggers.length) await this.trigger(em, triggers, results, out, now);
+      if (triggers.length) await this.trigger(em, triggers, results, out, now, reportsScheduled);
       if (changes.length) await this.change(em, changes, results, out, now);
     }
     await this.outbox.publishMany(em, out);
@@ -105,7 +118,7 @@ export class AlertWriter {
     return fresh;
   }
 
-  private async trigger(em: EntityManager, round: Pending[], results: IngestResult[], out: OutEvent[], now: Date): Promise<void> {
+  private async trigger(em: EntityManager, round: Pending[], results: IngestResult[], out: OutEvent[], now: Date, reportsScheduled?: Map<string, number>): Promise<void> {
     const ids = round.map(() => randomUUID());
     const col = <T>(f: (p: Pending) => T): T[] => round.map(f);
     const rows = await queryRows<{ id: string; service_id: string; dedup_key: string; inserted: boolean; in_maintenance: boolean }>(
@@ -156,6 +169,8 @@ export class AlertWriter {
       if (!row) continue;
       if (!row.inserted) {
         results[p.item]!.outcomes[p.index] = { outcome: 'deduplicated', alertId: row.id };
+        const pendingUntil = this.reportsPending.get(row.id);
+        if (pendingUntil !== undefined && pendingUntil > now.getTime() + 500) continue;
         dedupTimers.push({ kind: DEDUP_TIMER, key: dedupTimerKey(row.id), dueAt: new Date(now.getTime() + this.config.INGEST_DEDUP_REPORT_SECONDS * 1000), payload: { alertId: row.id } });
         continue;
       }
@@ -185,7 +200,12 @@ export class AlertWriter {
       });
     }
     // A storm of repeats is one timer per alert, not one event per repeat.
-    await this.timers.scheduleManyIfAbsent(em, dedupTimers);
+    const scheduled = await this.timers.scheduleManyIfAbsent(em, dedupTimers);
+    const timerByKey = new Map(dedupTimers.map((d) => [d.key, d]));
+    for (const key of scheduled) {
+      const t = timerByKey.get(key)!;
+      reportsScheduled?.set((t.payload as { alertId: string }).alertId, t.dueAt.getTime());
+    }
   }
 
   private async change(em: EntityManager, round: Pending[], results: IngestResult[], out: OutEvent[], now: Date): Promise<void> {
@@ -214,6 +234,7 @@ export class AlertWriter {
     // A resolved alert's pending repeat count is reported now, before its resolution, not after.
     const resolved = rows.filter((r) => r.status === 'resolved');
     const flushed = new Set(await this.timers.cancelMany(em, resolved.map((r) => dedupTimerKey(r.id))));
+    for (const r of resolved) this.reportsPending.delete(r.id);
     for (const row of rows.sort((a, b) => a.n - b.n)) {
       const p = round[row.n]!;
       const ref = { alertId: row.id, serviceId: p.integration.serviceId, integrationId: p.integration.id, dedupKey: p.event.dedupKey };

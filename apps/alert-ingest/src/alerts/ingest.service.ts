@@ -80,7 +80,10 @@ export class IngestService {
   private async inTransaction(items: IngestItem[]): Promise<IngestResult[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((em) => this.writer.applyIn(em, items));
+        const scheduled = new Map<string, number>();
+        const results = await this.db.transaction((em) => this.writer.applyIn(em, items, scheduled));
+        this.writer.noteReportsScheduled(scheduled);
+        return results;
       } catch (err) {
         const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
         const retriable = code === '40P01' || code === '40001' || code === '23505';
