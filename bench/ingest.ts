@@ -162,8 +162,8 @@ class Client {
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       const { path, body } = make(i);
-      // Latency from the scheduled send time (or the actual one, if early): a stalled client cannot hide queueing.
-      const from = Math.max(due, performance.now());
+      // Latency from the scheduled send time when late (a stalled client cannot hide queueing), else from the send.
+      const from = Math.min(due, performance.now());
       inFlight.push(
         this.send(path, body).then((status) => {
           latencies.push(performance.now() - from);
