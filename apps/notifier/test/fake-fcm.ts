@@ -22,10 +22,12 @@ export interface FcmSend {
 export class FakeFcm {
   readonly projectId = 'klaxon-test';
   readonly sends: FcmSend[] = [];
+  /** Send requests that reached this server, delivered or not. */
+  sendRequests = 0;
   readonly tokenRequests: number[] = [];
   private readonly accessToken = `ya29.${randomBytes(12).toString('hex')}`;
   private readonly unregistered = new Set<string>();
-  private readonly unavailable: number[] = [];
+  private refusals = 0;
   private server?: http.Server;
   url = '';
   /** A service account key as Google issues them (a fresh RSA key; only its shape matters here). */
@@ -48,9 +50,9 @@ export class FakeFcm {
     this.unregistered.add(token);
   }
 
-  /** The next `times` sends get 503 UNAVAILABLE. */
-  failNext(times: number): void {
-    for (let i = 0; i < times; i++) this.unavailable.push(503);
+  /** The next `times` sends are refused as over quota (429 RESOURCE_EXHAUSTED / QUOTA_EXCEEDED): nothing delivered. */
+  refuseNext(times: number): void {
+    this.refusals += times;
   }
 
   to(token: string): FcmSend[] {
@@ -87,7 +89,18 @@ export class FakeFcm {
     if (req.method !== 'POST' || !m || (req.headers.host ?? '').replace(/:443$/, '') !== 'fcm.googleapis.com') return send(404, { error: { code: 404, message: `not found: ${req.headers.host}${path}`, status: 'NOT_FOUND' } });
     if (req.headers.authorization !== `Bearer ${this.accessToken}`) return send(401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
     const { message } = JSON.parse(body) as { message: FcmSend['message'] };
-    if (this.unavailable.shift()) return send(503, { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } });
+    this.sendRequests += 1;
+    if (this.refusals > 0) {
+      this.refusals -= 1;
+      return send(429, {
+        error: {
+          code: 429,
+          message: 'Quota exceeded for quota metric',
+          status: 'RESOURCE_EXHAUSTED',
+          details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: 'QUOTA_EXCEEDED' }],
+        },
+      });
+    }
     if (this.unregistered.has(message.token)) {
       return send(404, {
         error: {

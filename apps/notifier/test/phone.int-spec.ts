@@ -269,6 +269,28 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     });
   });
 
+  it('stops calling FCM while it keeps failing (circuit open), and delivers every page once it recovers', async () => {
+    const people = await Promise.all(['Ann', 'Bob', 'Cat', 'Dan', 'Eve', 'Fay'].map((n) => h.user(n)));
+    const tokens = people.map((p) => `fcm-token-circuit-${p.name.toLowerCase()}-0123456789`);
+    await Promise.all(people.map((p, i) => h.push(p.id, tokens[i]!)));
+    const before = h.fcm.sendRequests;
+    h.fcm.refuseNext(5);
+    for (const p of people.slice(0, 5)) await h.page(p, { title: `FCM down for ${p.name}` });
+    await eventually(async () => h.fcm.sendRequests === before + 5, { what: 'five failed pushes' });
+    // The sixth page finds the circuit open: it waits instead of calling FCM.
+    const sixth = await h.page(people[5]!, { title: 'While the circuit is open' });
+    await eventually(
+      async () => (await queryDb(db(), `SELECT 1 FROM notifications WHERE incident_id = $1 AND channel = 'push' AND status = 'queued' AND due_at > (page->>'requestedAt')::timestamptz + interval '1 second'`, [sixth.incidentId])).length === 1,
+      { what: 'the sixth push held back' },
+    );
+    expect(h.fcm.sendRequests).toBe(before + 5);
+    // Once the pause is over, one trial call closes the circuit and everything goes, each once.
+    h.advance(30_000);
+    await eventually(async () => tokens.every((t) => h.fcm.to(t).length === 1), { what: 'all six pushes delivered' });
+    await sleep(500);
+    expect(tokens.map((t) => h.fcm.to(t).length)).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
   it('forgets a push device FCM says is gone, and the page still reaches the user by email', async () => {
     const dana = await h.user('Dana');
     const token = 'fcm-token-uninstalled-app-0123456789';

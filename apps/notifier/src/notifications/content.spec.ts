@@ -1,4 +1,4 @@
-import { maskDestination, pageSms, pageVoiceScript, type PageItem } from './content.js';
+import { maskContacts, maskDestination, pageSms, pageVoiceScript, type PageItem } from './content.js';
 
 const item = (n: number, service = 'Checkout API', title = `Disk full on db${n}`): PageItem => ({ incidentId: `i${n}`, number: n, title, serviceName: service, urgency: 'high', step: 0, loop: 0 });
 
@@ -24,5 +24,9 @@ describe('message content', () => {
   it('masks destinations for events and logs', () => {
     expect(maskDestination('dana@example.com')).toBe('d***@example.com');
     expect(maskDestination('+14155552671')).toBe('***2671');
+    expect(maskContacts("Twilio 400 (error 21211): The 'To' number +1 415 555 2671 is not a valid phone number.")).toBe(
+      "Twilio 400 (error 21211): The 'To' number ***2671 is not a valid phone number.",
+    );
+    expect(maskContacts('550 5.1.1 <dana@example.com>: Recipient address rejected')).toBe('550 5.1.1 <d***@example.com>: Recipient address rejected');
   });
 });

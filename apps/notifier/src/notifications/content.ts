@@ -190,6 +190,20 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/**
+ * Provider error texts may quote the number or address ("The 'To' number +14155550100 is not a
+ * valid phone number"): masked before they reach logs and events.
+ */
+export function maskContacts(text: string): string {
+  return text
+    .replace(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, (m) => maskDestination(m))
+    .replace(/\+?\d[\d ()-]{6,}\d/g, (m) => {
+      const digits = m.replace(/[^\d+]/g, '');
+      // Phone numbers have 8 digits or more; leave dates and error codes alone.
+      return digits.replace('+', '').length >= 8 && !/^\d{4}-\d{2}-\d{2}/.test(m) ? maskDestination(digits) : m;
+    });
+}
+
 /** Destinations in events and logs are masked: enough to tell them apart, not to reach them. */
 export function maskDestination(d: string): string {
   const at = d.indexOf('@');

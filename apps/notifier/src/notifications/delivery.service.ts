@@ -83,6 +83,8 @@ export class DeliveryService implements OnModuleInit {
     if (n.kind !== 'page') {
       const refusal = await this.refusal(em, n, now);
       if (refusal) return this.fail(em, [n], refusal, now);
+      const openUntil = this.providers.openUntil(n.channel);
+      if (openUntil) return this.postpone(em, n, openUntil, now);
       return this.begin(em, [n], n.message!, now);
     }
     if (await this.incidentClosed(em, n)) {
@@ -92,12 +94,11 @@ export class DeliveryService implements OnModuleInit {
     const refusal = await this.refusal(em, n, now);
     if (refusal) return this.fail(em, [n], refusal, now);
 
-    const allowedAt = await this.rateLimitedUntil(em, n, now);
+    const allowedAt = this.providers.openUntil(n.channel) ?? (await this.rateLimitedUntil(em, n, now));
     if (allowedAt) {
-      // Wait for the limit; whatever else piles up for this person and channel meanwhile goes with it.
-      await em.query('UPDATE notifications SET due_at = $2, updated_at = $3 WHERE id = $1', [n.id, allowedAt, now]);
-      await this.timers.schedule(em, SEND, sendKey(n), allowedAt, { id: n.id });
-      return;
+      // Wait for the limit (or for the provider to recover); whatever else piles up for this person
+      // and channel meanwhile goes with it.
+      return this.postpone(em, n, allowedAt, now);
     }
     const others: NotificationRow[] = await em.query(
       `SELECT * FROM notifications WHERE channel = $1 AND destination = $2 AND user_id = $3 AND kind = 'page' AND status = 'queued'
@@ -111,6 +112,11 @@ export class DeliveryService implements OnModuleInit {
     }
     const message = await this.composer.compose(em, members, now);
     return this.begin(em, members, message, now);
+  }
+
+  private async postpone(em: EntityManager, n: NotificationRow, until: Date, now: Date): Promise<void> {
+    await em.query('UPDATE notifications SET due_at = $2, updated_at = $3 WHERE id = $1', [n.id, until, now]);
+    await this.timers.schedule(em, SEND, sendKey(n), until, { id: n.id });
   }
 
   /** Marks the messages sending (one provider call for all of them) and returns the call, to run after commit. */
@@ -159,6 +165,11 @@ export class DeliveryService implements OnModuleInit {
       if (error.invalidDestination) await this.forgetDestination(em, members[0]!);
       return this.fail(em, members, error.message, now);
     }
+    if (error.circuitOpen) {
+      // Not tried at all (another call is the provider's trial): not an attempt; again once it is decided.
+      const at = this.providers.openUntil(members[0]!.channel) ?? new Date(now.getTime() + 1000);
+      return this.requeue(em, members, error.message, at, now, { uncount: true });
+    }
     if (error.kind === 'not-sent') return this.retryOrFail(em, members, error.message, now);
     // It may have gone out: ask the provider (after a backoff) before anything is resent.
     const at = new Date(now.getTime() + retryDelayMs(members[0]!.attempts, this.config.SEND_RETRY_BASE_SECONDS * 1000));
@@ -188,10 +199,14 @@ export class DeliveryService implements OnModuleInit {
     const max = opts.unanswered ? this.config.VOICE_MAX_ATTEMPTS : this.config.SEND_MAX_ATTEMPTS;
     if (attempts >= max) return this.fail(em, members, `${error} (gave up after ${attempts} attempts)`, now, opts.unanswered ? 'undelivered' : 'failed');
     const delay = opts.unanswered ? this.config.VOICE_RETRY_SECONDS * 1000 : (opts.delayMs ?? retryDelayMs(attempts, this.config.SEND_RETRY_BASE_SECONDS * 1000));
-    const at = new Date(now.getTime() + delay);
+    return this.requeue(em, members, error, new Date(now.getTime() + delay), now);
+  }
+
+  private async requeue(em: EntityManager, members: NotificationRow[], error: string, at: Date, now: Date, opts: { uncount?: boolean } = {}): Promise<void> {
     await em.query(
-      `UPDATE notifications SET status = 'queued', bundle_id = NULL, started_at = NULL, sending_deadline = NULL, error = $2, due_at = $3, updated_at = $4 WHERE id = ANY($1::uuid[])`,
-      [members.map((m) => m.id), error, at, now],
+      `UPDATE notifications SET status = 'queued', bundle_id = NULL, started_at = NULL, sending_deadline = NULL, error = $2, due_at = $3, updated_at = $4,
+         attempts = attempts - $5 WHERE id = ANY($1::uuid[])`,
+      [members.map((m) => m.id), error, at, now, opts.uncount ? 1 : 0],
     );
     for (const m of members) await this.timers.schedule(em, SEND, sendKey(m), at, { id: m.id });
   }

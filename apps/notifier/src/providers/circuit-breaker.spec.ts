@@ -11,7 +11,9 @@ describe('circuit breaker', () => {
     }
     expect(b.state).toBe('open');
     expect(b.tryAcquire()).toBe(false);
+    expect(b.openUntil()).toEqual(new Date(clock.now().getTime() + 30_000));
     clock.advance(30_000);
+    expect(b.openUntil()).toBeNull();
     expect(b.tryAcquire()).toBe(true);
     expect(b.tryAcquire()).toBe(false); // one trial at a time
     b.success();

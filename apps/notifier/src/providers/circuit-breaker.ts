@@ -24,6 +24,11 @@ export class CircuitBreaker {
     return this.clock.now().getTime() - this.openedAt >= this.openMs ? 'half-open' : 'open';
   }
 
+  /** While open: when the next trial call may go. */
+  openUntil(): Date | null {
+    return this.state === 'open' ? new Date(this.openedAt! + this.openMs) : null;
+  }
+
   /** Whether a call may go now; in half-open, only one trial at a time. */
   tryAcquire(): boolean {
     const state = this.state;

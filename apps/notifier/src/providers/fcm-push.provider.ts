@@ -91,8 +91,9 @@ class RedirectedServiceAccountCredential implements Credential {
 
 /** FCM error codes that mean this device will never receive: forget its token. */
 const GONE = new Set(['messaging/registration-token-not-registered', 'messaging/invalid-registration-token', 'messaging/mismatched-credential']);
-const NOT_SENT = new Set(['messaging/quota-exceeded', 'messaging/message-rate-exceeded', 'messaging/device-message-rate-exceeded', 'messaging/too-many-topics']);
-const UNKNOWN = new Set(['messaging/internal-error', 'messaging/server-unavailable', 'messaging/unknown-error', 'app/network-timeout', 'app/network-error']);
+// UNAVAILABLE (503) and quota errors mean FCM did not take the message: retry with backoff, as Google advises.
+const NOT_SENT = new Set(['messaging/quota-exceeded', 'messaging/message-rate-exceeded', 'messaging/device-message-rate-exceeded', 'messaging/server-unavailable']);
+const UNKNOWN = new Set(['messaging/internal-error', 'messaging/unknown-error', 'app/network-timeout', 'app/network-error']);
 
 export function classifyFcmError(err: unknown): ProviderError {
   const code = (err as { code?: string })?.code ?? '';

@@ -99,6 +99,8 @@ export class ProviderError extends Error {
     message: string,
     readonly kind: 'permanent' | 'not-sent' | 'unknown',
     readonly invalidDestination = false,
+    /** Not even tried: the provider's circuit is open. Does not count as an attempt. */
+    readonly circuitOpen = false,
   ) {
     super(message);
     this.name = 'ProviderError';

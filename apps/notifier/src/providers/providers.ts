@@ -12,6 +12,7 @@ import { CircuitBreaker } from './circuit-breaker.js';
 import { FcmPushProvider } from './fcm-push.provider.js';
 import { ProviderError, type ChannelProvider, type MessageOf, type Providers, type ReconcileQuery, type ReconcileResult } from './provider.js';
 import { SmtpEmailProvider } from './smtp-email.provider.js';
+import { maskContacts } from '../notifications/content.js';
 import { createTwilioClient, type TwilioSettings } from './twilio.js';
 import { TwilioSmsProvider } from './twilio-sms.provider.js';
 import { TwilioVoiceProvider } from './twilio-voice.provider.js';
@@ -64,20 +65,23 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
     return this.providers[channel] instanceof CaptureProvider;
   }
 
-  breakerState(channel: Channel): string {
-    return this.breakers.get(channel)!.state;
+  /** While a provider's circuit is open, when it may be tried again; null when it may be called now. */
+  openUntil(channel: Channel): Date | null {
+    return this.breakers.get(channel)!.openUntil();
   }
 
   async send<C extends Channel>(channel: C, message: MessageOf[C]): Promise<{ providerMessageId: string }> {
     const breaker = this.breakers.get(channel)!;
     const provider = this.get(channel);
-    if (!breaker.tryAcquire()) throw new ProviderError(`${provider.name} ${channel} is failing; not called until it recovers (circuit open)`, 'not-sent');
+    if (!breaker.tryAcquire()) throw new ProviderError(`${provider.name} ${channel} is failing; not called until it recovers (circuit open)`, 'not-sent', false, true);
     try {
       const result = await provider.send(message);
       breaker.success();
       return result;
     } catch (err) {
-      const e = err instanceof ProviderError ? err : new ProviderError((err as Error)?.message ?? String(err), 'unknown');
+      const raw = err instanceof ProviderError ? err : new ProviderError((err as Error)?.message ?? String(err), 'unknown');
+      // Error texts go to logs and events: no full numbers or addresses in them.
+      const e = new ProviderError(maskContacts(raw.message), raw.kind, raw.invalidDestination, raw.circuitOpen);
       if (e.kind === 'permanent') breaker.release();
       else breaker.failure();
       throw e;
