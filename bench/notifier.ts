@@ -22,9 +22,16 @@ export default async function notifier(args: string[]): Promise<void> {
     const svc = await world.start(notifierService, { env: { RATE_LIMIT_EMAIL: 'off', LOG_LEVEL: 'warn' } });
     const db = svc.runtime.dataSource;
     const topic = topicOf('page.requested', world.prefix);
-    const send = (pages: ReturnType<typeof page>[]) => produceRaw(world.infra.brokers, topic, pages.map((e) => ({ key: e.key, value: JSON.stringify(e) })));
+    const send = (pages: ReturnType<typeof page>[]) =>
+      produceRaw(
+        world.infra.brokers,
+        topic,
+        pages.map((e) => ({ key: e.key, value: JSON.stringify(e) })),
+      );
     const delivered = async (tag: string): Promise<{ n: number; first: Date; last: Date }> =>
-      (await db.query(`SELECT count(*)::int AS n, min(created_at) AS first, max(created_at) AS last FROM inbox_messages WHERE subject LIKE $1`, [`%${tag}%`]))[0];
+      (
+        await db.query(`SELECT count(*)::int AS n, min(created_at) AS first, max(created_at) AS last FROM inbox_messages WHERE subject LIKE $1`, [`%${tag}%`])
+      )[0];
 
     // Warm-up: the consumer has joined its group and the connections are open.
     await send([page('warm-up', 0)]);
@@ -47,7 +54,10 @@ export default async function notifier(args: string[]): Promise<void> {
       `SELECT extract(epoch FROM i.created_at - (n.page->>'requestedAt')::timestamptz) * 1000 AS ms
        FROM inbox_messages i JOIN notifications n ON n.id = i.notification_id WHERE i.subject LIKE '%burst%'`,
     );
-    print('burst: page request -> provider call (includes queueing behind the burst)', burstLatency.map((r) => Number(r.ms)));
+    print(
+      'burst: page request -> provider call (includes queueing behind the burst)',
+      burstLatency.map((r) => Number(r.ms)),
+    );
 
     // 2. Paced.
     const interval = 1000 / perSecond;
@@ -62,7 +72,10 @@ export default async function notifier(args: string[]): Promise<void> {
       `SELECT extract(epoch FROM i.created_at - (n.page->>'requestedAt')::timestamptz) * 1000 AS ms
        FROM inbox_messages i JOIN notifications n ON n.id = i.notification_id WHERE i.subject LIKE '%paced%'`,
     );
-    print(`paced: page request -> provider call (${paced} pages at ${perSecond}/s)`, latency.map((r) => Number(r.ms)));
+    print(
+      `paced: page request -> provider call (${paced} pages at ${perSecond}/s)`,
+      latency.map((r) => Number(r.ms)),
+    );
     const [{ dup }] = await db.query(`SELECT count(*) - count(DISTINCT notification_id) AS dup FROM inbox_messages`);
     console.log(`provider calls: ${burst + paced + 1} pages, duplicates: ${dup}`);
   } finally {

@@ -38,10 +38,16 @@ export const NotifierEnv = CommonEnv.extend({
   EMAIL_FROM: z.string().default('Klaxon <klaxon@localhost>'),
 
   // ---- SMS and voice (Twilio) ----
-  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)').optional(),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be a Twilio account SID (AC followed by 32 hex digits)')
+    .optional(),
   TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token (it also verifies X-Twilio-Signature)').optional(),
   /** The number messages and calls come from, E.164 (+15551234567). */
-  TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567').optional(),
+  TWILIO_FROM_NUMBER: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567')
+    .optional(),
   /** Twilio's API base URL: a regional edge, a proxy, or a local test server. */
   TWILIO_API_URL: z.url({ message: 'must be a URL such as https://api.twilio.com' }).default('https://api.twilio.com'),
 
@@ -81,9 +87,13 @@ export const NotifierEnv = CommonEnv.extend({
   /** How long acknowledge/resolve links in email and push stay valid (minutes). */
   LINK_TTL_MINUTES: z.coerce.number().int().min(1).max(10080).default(720),
   VERIFICATION_TTL_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
-})
-  .refine((c) => [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER].every((v) => v === undefined) || [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER].every((v) => v !== undefined), {
+}).refine(
+  (c) =>
+    [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER].every((v) => v === undefined) ||
+    [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER].every((v) => v !== undefined),
+  {
     message: 'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (capture mode)',
     path: ['TWILIO_ACCOUNT_SID'],
-  });
+  },
+);
 export type NotifierConfig = z.output<typeof NotifierEnv>;

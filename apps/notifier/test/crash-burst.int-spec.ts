@@ -35,7 +35,9 @@ describe('notifier crash safety under a burst', () => {
         const cm = await api().post(`/api/v1/users/${id}/contact-methods`, { type: 'sms', value: number });
         const code = await eventually(async () => /code is (\d{6})/.exec(twilio.smsTo(number)[0]?.body ?? '')?.[1], { what: `${name}'s code` });
         expect((await api().post(`/api/v1/users/${id}/contact-methods/${cm.body.id}/verify`, { code })).status).toBe(200);
-        expect((await api().put(`/api/v1/users/${id}/notification-rules/high`, { rules: [{ contactMethodId: cm.body.id, delayMinutes: 0 }] })).status).toBe(200);
+        expect((await api().put(`/api/v1/users/${id}/notification-rules/high`, { rules: [{ contactMethodId: cm.body.id, delayMinutes: 0 }] })).status).toBe(
+          200,
+        );
         return { id, name, number };
       }),
     );

@@ -86,8 +86,10 @@ export class FakeFcm {
       return send(200, { access_token: this.accessToken, expires_in: 3599, token_type: 'Bearer' });
     }
     const m = /^\/v1\/projects\/([^/]+)\/messages:send$/.exec(path);
-    if (req.method !== 'POST' || !m || (req.headers.host ?? '').replace(/:443$/, '') !== 'fcm.googleapis.com') return send(404, { error: { code: 404, message: `not found: ${req.headers.host}${path}`, status: 'NOT_FOUND' } });
-    if (req.headers.authorization !== `Bearer ${this.accessToken}`) return send(401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
+    if (req.method !== 'POST' || !m || (req.headers.host ?? '').replace(/:443$/, '') !== 'fcm.googleapis.com')
+      return send(404, { error: { code: 404, message: `not found: ${req.headers.host}${path}`, status: 'NOT_FOUND' } });
+    if (req.headers.authorization !== `Bearer ${this.accessToken}`)
+      return send(401, { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } });
     const { message } = JSON.parse(body) as { message: FcmSend['message'] };
     this.sendRequests += 1;
     if (this.refusals > 0) {

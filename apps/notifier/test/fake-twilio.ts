@@ -97,12 +97,26 @@ export class FakeTwilio {
 
   /** The carrier reports what became of an SMS. */
   messageStatus(sms: FakeSms, status: 'sent' | 'delivered' | 'undelivered' | 'failed', errorCode?: string) {
-    return this.webhook(sms.statusCallback, { MessageSid: sms.sid, MessageStatus: status, AccountSid: this.accountSid, To: sms.to, From: sms.from, ...(errorCode ? { ErrorCode: errorCode } : {}) });
+    return this.webhook(sms.statusCallback, {
+      MessageSid: sms.sid,
+      MessageStatus: status,
+      AccountSid: this.accountSid,
+      To: sms.to,
+      From: sms.from,
+      ...(errorCode ? { ErrorCode: errorCode } : {}),
+    });
   }
 
   /** A call ended: completed (answered), busy, no-answer, failed. */
   callStatus(call: FakeCall, status: 'completed' | 'busy' | 'no-answer' | 'failed', answeredBy?: string) {
-    return this.webhook(call.statusCallback, { CallSid: call.sid, CallStatus: status, AccountSid: this.accountSid, To: call.to, From: call.from, ...(answeredBy ? { AnsweredBy: answeredBy } : {}) });
+    return this.webhook(call.statusCallback, {
+      CallSid: call.sid,
+      CallStatus: status,
+      AccountSid: this.accountSid,
+      To: call.to,
+      From: call.from,
+      ...(answeredBy ? { AnsweredBy: answeredBy } : {}),
+    });
   }
 
   /** The person on the call presses keys: posted to the TwiML's Gather action, as Twilio does. */
@@ -112,7 +126,11 @@ export class FakeTwilio {
 
   /** A phone texts the application's number. */
   sms(inboundUrl: string, from: string, body: string, opts: { signature?: string | null } = {}) {
-    return this.webhook(inboundUrl, { MessageSid: `SM${randomBytes(16).toString('hex')}`, From: from, To: this.from, Body: body, AccountSid: this.accountSid }, opts);
+    return this.webhook(
+      inboundUrl,
+      { MessageSid: `SM${randomBytes(16).toString('hex')}`, From: from, To: this.from, Body: body, AccountSid: this.accountSid },
+      opts,
+    );
   }
 
   // ---- the REST API the SDK calls --------------------------------------------------------------
@@ -125,16 +143,30 @@ export class FakeTwilio {
       res.end(JSON.stringify(payload));
     };
     const expected = `Basic ${Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64')}`;
-    if (req.headers.authorization !== expected) return send(401, { code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 });
+    if (req.headers.authorization !== expected)
+      return send(401, { code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 });
     const m = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]+)\/(Messages|Calls)\.json$/.exec(url.pathname);
     if (!m || m[1] !== this.accountSid) return send(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
     const form = new URLSearchParams(body);
     if (req.method === 'POST') {
       const refusal = this.refusals.shift();
-      if (refusal) return send(refusal.status, { code: refusal.code, message: refusal.message, more_info: `https://www.twilio.com/docs/errors/${refusal.code}`, status: refusal.status });
+      if (refusal)
+        return send(refusal.status, {
+          code: refusal.code,
+          message: refusal.message,
+          more_info: `https://www.twilio.com/docs/errors/${refusal.code}`,
+          status: refusal.status,
+        });
       const createdAt = new Date();
       if (m[2] === 'Messages') {
-        const sms: FakeSms = { sid: this.sid('SM'), to: form.get('To')!, from: form.get('From')!, body: form.get('Body')!, statusCallback: form.get('StatusCallback') ?? '', createdAt };
+        const sms: FakeSms = {
+          sid: this.sid('SM'),
+          to: form.get('To')!,
+          from: form.get('From')!,
+          body: form.get('Body')!,
+          statusCallback: form.get('StatusCallback') ?? '',
+          createdAt,
+        };
         this.messages.push(sms);
         return send(201, this.messageJson(sms));
       }
@@ -154,10 +186,24 @@ export class FakeTwilio {
     const to = url.searchParams.get('To');
     const from = url.searchParams.get('From');
     const size = Number(url.searchParams.get('PageSize') ?? 50);
-    const pick = <T extends { to: string; from: string }>(list: T[]) => list.filter((x) => (!to || x.to === to) && (!from || x.from === from)).reverse().slice(0, size);
+    const pick = <T extends { to: string; from: string }>(list: T[]) =>
+      list
+        .filter((x) => (!to || x.to === to) && (!from || x.from === from))
+        .reverse()
+        .slice(0, size);
     const key = m[2] === 'Messages' ? 'messages' : 'calls';
     const records = m[2] === 'Messages' ? pick(this.messages).map((s) => this.messageJson(s)) : pick(this.calls).map((c) => this.callJson(c));
-    return send(200, { [key]: records, uri: url.pathname, first_page_uri: url.pathname, next_page_uri: null, previous_page_uri: null, page: 0, page_size: size, start: 0, end: records.length });
+    return send(200, {
+      [key]: records,
+      uri: url.pathname,
+      first_page_uri: url.pathname,
+      next_page_uri: null,
+      previous_page_uri: null,
+      page: 0,
+      page_size: size,
+      start: 0,
+      end: records.length,
+    });
   }
 
   private sid(prefix: string): string {

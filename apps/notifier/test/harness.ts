@@ -90,7 +90,10 @@ export class NotifierHarness {
   }
 
   /** oncall pages a user for a new incident. */
-  async page(user: { id: string; name: string; email: string }, opts: { title?: string; urgency?: 'high' | 'low'; incidentId?: string; number?: number; serviceName?: string } = {}) {
+  async page(
+    user: { id: string; name: string; email: string },
+    opts: { title?: string; urgency?: 'high' | 'low'; incidentId?: string; number?: number; serviceName?: string } = {},
+  ) {
     const incidentId = opts.incidentId ?? randomUUID();
     const number = opts.number ?? ++incidentNumber;
     const title = opts.title ?? `Disk full on db${number}`;
@@ -125,7 +128,9 @@ export class NotifierHarness {
 
   /** Waits for the next SMS to a number whose body matches. */
   sms(to: string, match: RegExp | string, what?: string): Promise<FakeSms> {
-    return eventually(async () => this.twilio.smsTo(to).find((s) => (typeof match === 'string' ? s.body.includes(match) : match.test(s.body))), { what: what ?? `an SMS to ${to} matching ${match}` });
+    return eventually(async () => this.twilio.smsTo(to).find((s) => (typeof match === 'string' ? s.body.includes(match) : match.test(s.body))), {
+      what: what ?? `an SMS to ${to} matching ${match}`,
+    });
   }
 
   call(to: string, nth = 1): Promise<FakeCall> {

@@ -78,9 +78,12 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     const res = await fetch(resolveUrl, { method: 'POST', headers: { accept: 'application/json' } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ action: 'resolve', message: `Resolved #${incident.number} (From the lock screen).` });
-    await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.action === 'resolve' && d.source === 'push').length === 1, {
-      what: 'the resolve from push',
-    });
+    await eventually(
+      async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.action === 'resolve' && d.source === 'push').length === 1,
+      {
+        what: 'the resolve from push',
+      },
+    );
   });
 
   it('verifies a number and answers its SMS from the inbox, as from the phone', async () => {
@@ -98,7 +101,9 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     const answered = await h.api.post('/api/v1/inbox/sms-replies', { from: number, body: '1a' });
     expect(answered.status).toBe(200);
     expect(answered.body.reply).toBe(`Acknowledged #${incident.number} (Login errors).`);
-    await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.source === 'sms').length === 1, { what: 'the acknowledgement' });
+    await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.source === 'sms').length === 1, {
+      what: 'the acknowledgement',
+    });
     const thread = await inbox(number);
     expect(thread.slice(0, 2).map((m) => [m.direction, m.body])).toEqual([
       ['out', `Acknowledged #${incident.number} (Login errors).`],
@@ -111,7 +116,7 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     expect(nonsense.body.reply).toContain('Klaxon did not understand "what is this". Klaxon: reply 1a to acknowledge');
   });
 
-  it('presses a captured call\'s keys from the inbox', async () => {
+  it("presses a captured call's keys from the inbox", async () => {
     const dana = await h.user('Dana');
     const number = newNumber();
     const created = await h.api.post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'voice', value: number });
@@ -123,9 +128,12 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     const call = await waitFor(number, (m) => m.channel === 'voice' && m.body.includes(`Incident ${incident.number}`), 'the captured call');
     const pressed = await h.api.post(`/api/v1/inbox/calls/${call.notification_id}/keys`, { digits: '6' });
     expect(pressed.body).toEqual({ say: `Resolved incident ${incident.number} (Worker crash loop). Goodbye.`, hangUp: true });
-    await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.action === 'resolve' && d.source === 'voice').length === 1, {
-      what: 'the resolve by keypress',
-    });
+    await eventually(
+      async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.action === 'resolve' && d.source === 'voice').length === 1,
+      {
+        what: 'the resolve by keypress',
+      },
+    );
   });
 
   it('emails stakeholder updates to each listed recipient once', async () => {

@@ -17,7 +17,9 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
 
   const db = () => h.world.databaseUrl('notifier');
   const pending = async (to: string) =>
-    (await queryDb<{ n: number }>(db(), `SELECT count(*)::int AS n FROM notifications WHERE destination = $1 AND status = 'queued' AND kind = 'page'`, [to]))[0]!.n;
+    (
+      await queryDb<{ n: number }>(db(), `SELECT count(*)::int AS n FROM notifications WHERE destination = $1 AND status = 'queued' AND kind = 'page'`, [to])
+    )[0]!.n;
   const attempts = async (to: string) =>
     (await queryDb<{ n: number }>(db(), `SELECT coalesce(max(attempts), 0)::int AS n FROM notifications WHERE destination = $1 AND kind = 'page'`, [to]))[0]!.n;
 
@@ -25,7 +27,9 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const dana = await h.user('Dana');
     const bad = await h.api.post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'sms', value: '0151 1234' });
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toBe('"0151 1234" is not a valid phone number: it has no country code: write it as +<country code><number>, or pass "country" (e.g. "US")');
+    expect(bad.body.message).toBe(
+      '"0151 1234" is not a valid phone number: it has no country code: write it as +<country code><number>, or pass "country" (e.g. "US")',
+    );
 
     const number = newNumber();
     const national = `(${number.slice(2, 5)}) ${number.slice(5, 8)}-${number.slice(8)}`;
@@ -97,7 +101,9 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     h.advance(3 * 60_000);
     await sleep(1500);
     expect(h.twilio.callsTo(number).filter((c) => !/verification/.test(c.twiml))).toHaveLength(0);
-    expect(h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'voice' && d.status === 'cancelled')).toHaveLength(1);
+    expect(
+      h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'voice' && d.status === 'cancelled'),
+    ).toHaveLength(1);
 
     // A second reply: already done, and by whom.
     const again = await h.twilio.sms(h.inboundSmsUrl, number, 'ack');
@@ -112,9 +118,12 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const incident = await h.page(dana);
     await h.sms(number, `Klaxon #${incident.number}`);
     await h.acknowledged(incident, { userId: null, name: 'Sam' });
-    await eventually(async () => (await queryDb(db(), `SELECT 1 FROM incidents WHERE id = $1 AND status = 'acknowledged'`, [incident.incidentId])).length === 1, {
-      what: 'notifier to hear of the acknowledgement',
-    });
+    await eventually(
+      async () => (await queryDb(db(), `SELECT 1 FROM incidents WHERE id = $1 AND status = 'acknowledged'`, [incident.incidentId])).length === 1,
+      {
+        what: 'notifier to hear of the acknowledgement',
+      },
+    );
     const reply = await h.twilio.sms(h.inboundSmsUrl, number, 'ack 1');
     expect(reply.text).toContain(`<Message>#${incident.number} was already acknowledged by Sam.</Message>`);
     await sleep(300);
@@ -138,7 +147,14 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     // Signed for another URL (a replay against this one) is refused too.
     const other = await fetch(h.inboundSmsUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': (await import('twilio')).default.getExpectedTwilioSignature(h.twilio.authToken, `${h.url}/elsewhere`, { From: number, Body: '1a', MessageSid: 'SMx' }) },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': (await import('twilio')).default.getExpectedTwilioSignature(h.twilio.authToken, `${h.url}/elsewhere`, {
+          From: number,
+          Body: '1a',
+          MessageSid: 'SMx',
+        }),
+      },
       body: new URLSearchParams({ From: number, Body: '1a', MessageSid: 'SMx' }).toString(),
     });
     expect(other.status).toBe(403);
@@ -160,7 +176,9 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     expect((await h.twilio.messageStatus(sms, 'failed', '30003')).status).toBe(204);
 
     const call = await h.call(number);
-    expect(spoken(call.twiml)[0]).toBe(`This is Klaxon. Incident ${incident.number} on Checkout API: Payments down. Press 4 to acknowledge, 6 to resolve, 5 to escalate, or 1 to hear this again.`);
+    expect(spoken(call.twiml)[0]).toBe(
+      `This is Klaxon. Incident ${incident.number} on Checkout API: Payments down. Press 4 to acknowledge, 6 to resolve, 5 to escalate, or 1 to hear this again.`,
+    );
     expect(call.machineDetection).toBe('Enable');
     const failed = h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'sms' && d.status === 'failed');
     expect(failed).toEqual([expect.objectContaining({ error: 'Twilio error 30003 (failed)', destination: `***${number.slice(-4)}` })]);
@@ -189,9 +207,12 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const repeat = await h.twilio.press(second, '1');
     expect(spoken(repeat.text)[0]).toContain(`Incident ${incident.number} on Checkout API: Queue backlog.`);
     await h.twilio.callStatus(second, 'completed', 'machine_end_beep');
-    const delivered = await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.status === 'delivered')[0], {
-      what: 'the call delivered',
-    });
+    const delivered = await eventually(
+      async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.status === 'delivered')[0],
+      {
+        what: 'the call delivered',
+      },
+    );
     expect(delivered.error).toBe('answered by machine end beep');
   });
 
@@ -215,7 +236,9 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
 
     const reply = await h.twilio.sms(h.inboundSmsUrl, number, '100a');
     expect(reply.text).toContain(`Acknowledged 2 incidents: #${second.number}, #${third.number}.`);
-    await eventually(async () => h.events('responder.action', (d) => [second.incidentId, third.incidentId].includes(d.incidentId)).length === 2, { what: 'two acknowledgements' });
+    await eventually(async () => h.events('responder.action', (d) => [second.incidentId, third.incidentId].includes(d.incidentId)).length === 2, {
+      what: 'two acknowledgements',
+    });
     // The first incident's own code still works, and is separate.
     const one = await h.twilio.sms(h.inboundSmsUrl, number, '1c');
     expect(one.text).toContain(`Resolved #${first.number} (API errors).`);
@@ -229,13 +252,20 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const stop = await h.twilio.sms(h.inboundSmsUrl, number, 'STOP');
     expect(stop.text).toContain('you will get no more SMS on this number');
     const incident = await h.page(dana, { title: 'While stopped' });
-    const failed = await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'sms' && d.status === 'failed')[0], {
-      what: 'the SMS refused',
-    });
+    const failed = await eventually(
+      async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'sms' && d.status === 'failed')[0],
+      {
+        what: 'the SMS refused',
+      },
+    );
     expect(failed.error).toContain('replied STOP');
-    await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'email' && d.status === 'sent').length === 1, {
-      what: 'the email instead',
-    });
+    await eventually(
+      async () =>
+        h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'email' && d.status === 'sent').length === 1,
+      {
+        what: 'the email instead',
+      },
+    );
     expect(h.pageSms(number)).toHaveLength(0);
 
     const start = await h.twilio.sms(h.inboundSmsUrl, number, 'START');
@@ -260,13 +290,19 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     h.twilio.refuseNext(1, { status: 400, code: 21211, message: "The 'To' number is not a valid phone number." });
     const bad = await h.page(dana, { title: 'Invalid number' });
     h.advance(60_000);
-    const failed = await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === bad.incidentId && d.channel === 'sms' && d.status === 'failed')[0], {
-      what: 'the refused SMS',
-    });
+    const failed = await eventually(
+      async () => h.events('notification.status-changed', (d) => d.incidentId === bad.incidentId && d.channel === 'sms' && d.status === 'failed')[0],
+      {
+        what: 'the refused SMS',
+      },
+    );
     expect(failed.error).toBe("Twilio 400 (error 21211): The 'To' number is not a valid phone number.");
-    await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === bad.incidentId && d.channel === 'email' && d.status === 'sent').length === 1, {
-      what: 'the email fallback',
-    });
+    await eventually(
+      async () => h.events('notification.status-changed', (d) => d.incidentId === bad.incidentId && d.channel === 'email' && d.status === 'sent').length === 1,
+      {
+        what: 'the email fallback',
+      },
+    );
   });
 
   it('stops calling FCM while it keeps failing (circuit open), and delivers every page once it recovers', async () => {
@@ -280,7 +316,14 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     // The sixth page finds the circuit open: it waits instead of calling FCM.
     const sixth = await h.page(people[5]!, { title: 'While the circuit is open' });
     await eventually(
-      async () => (await queryDb(db(), `SELECT 1 FROM notifications WHERE incident_id = $1 AND channel = 'push' AND status = 'queued' AND due_at > (page->>'requestedAt')::timestamptz + interval '1 second'`, [sixth.incidentId])).length === 1,
+      async () =>
+        (
+          await queryDb(
+            db(),
+            `SELECT 1 FROM notifications WHERE incident_id = $1 AND channel = 'push' AND status = 'queued' AND due_at > (page->>'requestedAt')::timestamptz + interval '1 second'`,
+            [sixth.incidentId],
+          )
+        ).length === 1,
       { what: 'the sixth push held back' },
     );
     expect(h.fcm.sendRequests).toBe(before + 5);
@@ -297,12 +340,20 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     await h.push(dana.id, token);
     h.fcm.unregister(token);
     const incident = await h.page(dana, { urgency: 'low' });
-    await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'push' && d.status === 'failed').length === 1, {
-      what: 'the push failed',
-    });
-    await eventually(async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'email' && d.status === 'sent').length === 1, {
-      what: 'the email',
-    });
+    await eventually(
+      async () =>
+        h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'push' && d.status === 'failed').length === 1,
+      {
+        what: 'the push failed',
+      },
+    );
+    await eventually(
+      async () =>
+        h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'email' && d.status === 'sent').length === 1,
+      {
+        what: 'the email',
+      },
+    );
     const methods = await h.api.get(`/api/v1/users/${dana.id}/contact-methods`);
     expect(methods.body.filter((m: { type: string }) => m.type === 'push')).toEqual([]);
   });

@@ -6,7 +6,12 @@ import { ContactMethodsService, CreateContactMethod, type ContactMethod } from '
 
 export const UserId = z.uuid({ message: 'must be a user id (a UUID)' });
 const Id = z.uuid({ message: 'must be a contact method id (a UUID)' });
-const Verify = z.strictObject({ code: z.string().trim().regex(/^\d{6}$/, 'must be the 6-digit code that was sent') });
+const Verify = z.strictObject({
+  code: z
+    .string()
+    .trim()
+    .regex(/^\d{6}$/, 'must be the 6-digit code that was sent'),
+});
 
 /** A user's contact methods: phone numbers (SMS, voice) verified by a code, email addresses, push devices. */
 @Controller('api/v1/users/:userId/contact-methods')
@@ -23,7 +28,11 @@ export class ContactMethodsController {
 
   /** Adds a contact method; a phone number is sent a 6-digit code at once. */
   @Post()
-  create(@Param('userId', { schema: UserId }) userId: string, @Body({ schema: CreateContactMethod }) body: CreateContactMethod, @CurrentPrincipal() p: Principal): Promise<ContactMethod> {
+  create(
+    @Param('userId', { schema: UserId }) userId: string,
+    @Body({ schema: CreateContactMethod }) body: CreateContactMethod,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<ContactMethod> {
     assertSelfOrAdmin(p, userId);
     return this.methods.create(userId, body);
   }
@@ -38,7 +47,11 @@ export class ContactMethodsController {
   /** Sends a new verification code. */
   @Post(':id/verification')
   @HttpCode(202)
-  resend(@Param('userId', { schema: UserId }) userId: string, @Param('id', { schema: Id }) id: string, @CurrentPrincipal() p: Principal): Promise<ContactMethod> {
+  resend(
+    @Param('userId', { schema: UserId }) userId: string,
+    @Param('id', { schema: Id }) id: string,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<ContactMethod> {
     assertSelfOrAdmin(p, userId);
     return this.methods.resendCode(userId, id);
   }

@@ -11,7 +11,14 @@ import { verificationSms, verificationVoiceScript } from '../notifications/conte
 import { NotificationsService } from '../notifications/notifications.service.js';
 import type { Channel } from '../providers/channel.js';
 import { normalizePhone } from './phone.js';
-import { hashVerificationCode, MAX_SENDS_PER_METHOD, MAX_VERIFICATION_ATTEMPTS, newVerificationCode, RESEND_AFTER_MS, verificationCodeMatches } from './verification.js';
+import {
+  hashVerificationCode,
+  MAX_SENDS_PER_METHOD,
+  MAX_VERIFICATION_ATTEMPTS,
+  newVerificationCode,
+  RESEND_AFTER_MS,
+  verificationCodeMatches,
+} from './verification.js';
 
 export const CreateContactMethod = z.strictObject({
   type: z.enum(['sms', 'voice', 'push', 'email']),
@@ -19,7 +26,10 @@ export const CreateContactMethod = z.strictObject({
   value: z.string().trim().min(1).max(4096),
   label: z.string().trim().max(100).default(''),
   /** ISO country for a number written without +country code, e.g. "US". */
-  country: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as US').optional(),
+  country: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as US')
+    .optional(),
 });
 export type CreateContactMethod = z.output<typeof CreateContactMethod>;
 
@@ -108,13 +118,21 @@ export class ContactMethodsService {
       const now = this.clock.now();
       if (row.verification_sent_at && now.getTime() - row.verification_sent_at.getTime() < RESEND_AFTER_MS) {
         throw new HttpException(
-          { statusCode: 429, error: 'Too Many Requests', message: `a code was sent less than ${RESEND_AFTER_MS / 1000} seconds ago; wait a moment before asking for another` },
+          {
+            statusCode: 429,
+            error: 'Too Many Requests',
+            message: `a code was sent less than ${RESEND_AFTER_MS / 1000} seconds ago; wait a moment before asking for another`,
+          },
           HttpStatus.TOO_MANY_REQUESTS,
         );
       }
       if (row.verification_sends >= MAX_SENDS_PER_METHOD) {
         throw new HttpException(
-          { statusCode: 429, error: 'Too Many Requests', message: `${MAX_SENDS_PER_METHOD} codes were sent to this number already; delete the contact method and add it again` },
+          {
+            statusCode: 429,
+            error: 'Too Many Requests',
+            message: `${MAX_SENDS_PER_METHOD} codes were sent to this number already; delete the contact method and add it again`,
+          },
           HttpStatus.TOO_MANY_REQUESTS,
         );
       }
@@ -142,7 +160,11 @@ export class ContactMethodsService {
     });
     if ('verified' in result) return result.verified;
     const left = result.attemptsLeft;
-    throw new InvalidInputError(left > 0 ? `that code is not right; ${left} attempt${left === 1 ? '' : 's'} left` : 'that code is not right, and it was the last attempt: ask for a new code');
+    throw new InvalidInputError(
+      left > 0
+        ? `that code is not right; ${left} attempt${left === 1 ? '' : 's'} left`
+        : 'that code is not right, and it was the last attempt: ask for a new code',
+    );
   }
 
   private async sendCode(em: EntityManager, row: ContactMethodRow, now: Date): Promise<void> {
@@ -163,7 +185,12 @@ export class ContactMethodsService {
         channel: 'sms',
         destination: row.value,
         contactMethodId: row.id,
-        message: (id) => ({ notificationId: id, to: row.value, body: verificationSms(code, ttl), statusCallbackUrl: `${base}/api/v1/twilio/sms/status?n=${id}` }),
+        message: (id) => ({
+          notificationId: id,
+          to: row.value,
+          body: verificationSms(code, ttl),
+          statusCallbackUrl: `${base}/api/v1/twilio/sms/status?n=${id}`,
+        }),
       });
     } else {
       await this.notifications.enqueueDirect(em, {
@@ -197,7 +224,8 @@ export class ContactMethodsService {
         if (!Email.safeParse(input.value).success) throw new InvalidInputError(`"${input.value}" is not an email address`);
         return input.value.toLowerCase();
       case 'push':
-        if (!PUSH_TOKEN.test(input.value)) throw new InvalidInputError('value must be the device\'s FCM registration token (letters, digits, ":", "-", "_" and ".")');
+        if (!PUSH_TOKEN.test(input.value))
+          throw new InvalidInputError('value must be the device\'s FCM registration token (letters, digits, ":", "-", "_" and ".")');
         return input.value;
     }
   }

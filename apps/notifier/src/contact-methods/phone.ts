@@ -12,7 +12,8 @@ const REASONS: Record<string, string> = {
 export function normalizePhone(input: string, country?: string): { e164: string } | { error: string } {
   try {
     const parsed = parsePhoneNumberWithError(input, country ? { defaultCountry: country.toUpperCase() as CountryCode } : undefined);
-    if (!parsed.isValid()) return { error: `"${input}" is not a valid phone number${parsed.country ? ` for ${parsed.country}` : ''}: check the digits and the country code` };
+    if (!parsed.isValid())
+      return { error: `"${input}" is not a valid phone number${parsed.country ? ` for ${parsed.country}` : ''}: check the digits and the country code` };
     return { e164: parsed.number };
   } catch (err) {
     const reason = err instanceof ParseError ? (REASONS[err.message] ?? err.message) : 'it cannot be read';

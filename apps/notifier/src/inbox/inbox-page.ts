@@ -32,7 +32,10 @@ function keypad(callId: string): string {
     ['1', 'Repeat'],
   ];
   return `<p>${keys
-    .map(([d, label]) => `<form class="inline" method="post" action="inbox/calls/${escapeHtml(callId)}/keys"><input type="hidden" name="digits" value="${d}"><button title="${label}">${d} · ${label}</button></form>`)
+    .map(
+      ([d, label]) =>
+        `<form class="inline" method="post" action="inbox/calls/${escapeHtml(callId)}/keys"><input type="hidden" name="digits" value="${d}"><button title="${label}">${d} · ${label}</button></form>`,
+    )
     .join(' ')}</p>`;
 }
 
@@ -40,7 +43,10 @@ function keypad(callId: string): string {
 export function renderInbox(messages: InboxMessage[], opts: { canReplySms: boolean; canPressKeys: boolean }): string {
   const rows = messages
     .map((m) => {
-      const who = m.direction === 'in' ? `from ${escapeHtml(m.destination)}` : `to ${escapeHtml(m.destination.length > 40 ? `${m.destination.slice(0, 37)}…` : m.destination)}`;
+      const who =
+        m.direction === 'in'
+          ? `from ${escapeHtml(m.destination)}`
+          : `to ${escapeHtml(m.destination.length > 40 ? `${m.destination.slice(0, 37)}…` : m.destination)}`;
       const title = m.subject ? `<b>${escapeHtml(m.subject)}</b><br>` : '';
       let extra = actions(m);
       if (m.direction === 'out' && m.channel === 'sms' && opts.canReplySms) extra += smsReplyForm(m);

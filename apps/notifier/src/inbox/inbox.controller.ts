@@ -20,7 +20,12 @@ const SmsReply = z.strictObject({
   from: z.string().trim().min(3).max(64),
   body: z.string().max(1600),
 });
-const Keys = z.strictObject({ digits: z.string().trim().regex(/^[0-9*#]{1,8}$/, 'must be the key(s) pressed, e.g. 4') });
+const Keys = z.strictObject({
+  digits: z
+    .string()
+    .trim()
+    .regex(/^[0-9*#]{1,8}$/, 'must be the key(s) pressed, e.g. 4'),
+});
 const NotificationId = z.uuid({ message: 'must be a notification id' });
 
 /**
@@ -88,11 +93,19 @@ export class InboxController {
 
   private async pressKeys(id: string, digits: string): Promise<VoiceAnswer> {
     this.requireCapture('voice', 'keys pressed during calls come through Twilio');
-    const [call]: { destination: string }[] = await this.db.query(`SELECT destination FROM inbox_messages WHERE notification_id = $1 AND channel = 'voice'`, [id]);
+    const [call]: { destination: string }[] = await this.db.query(`SELECT destination FROM inbox_messages WHERE notification_id = $1 AND channel = 'voice'`, [
+      id,
+    ]);
     if (!call) throw new NotFoundException(`no captured call ${id}`);
     const answer = await this.replies.onVoiceKey(id, digits);
     await this.record('voice', call.destination, `Pressed ${digits}`, 'in');
-    await this.record('voice', call.destination, answer.hangUp ? answer.say : [answer.say, answer.script].filter(Boolean).join(' '), 'out', answer.hangUp ? {} : { replayOf: id });
+    await this.record(
+      'voice',
+      call.destination,
+      answer.hangUp ? answer.say : [answer.say, answer.script].filter(Boolean).join(' '),
+      'out',
+      answer.hangUp ? {} : { replayOf: id },
+    );
     return answer;
   }
 

@@ -44,7 +44,10 @@ export class LinksController {
       res.status(r.status);
       return resultPage(r.title, r.message);
     }
-    const incidents: { number: number; title: string }[] = await this.db.query('SELECT number, title FROM incidents WHERE id = ANY($1::uuid[]) ORDER BY number', [found.link.incident_ids]);
+    const incidents: { number: number; title: string }[] = await this.db.query(
+      'SELECT number, title FROM incidents WHERE id = ANY($1::uuid[]) ORDER BY number',
+      [found.link.incident_ids],
+    );
     return confirmPage(found.link.action, incidents, this.links.url(token));
   }
 
@@ -56,8 +59,14 @@ export class LinksController {
     const outcome = await this.db.transaction(async (em): Promise<{ refused: (typeof REFUSED)['used'] } | { action: string; message: string }> => {
       const now = this.clock.now();
       const found = Token.safeParse(token).success ? await this.links.lookup(em, token, now, { lock: true }) : ({ state: 'invalid' } as const);
-      if (found.state !== 'valid' || !(await this.links.consume(em, found.link.id, now))) return { refused: REFUSED[found.state === 'valid' ? 'used' : found.state] };
-      const results = await this.actions.act(em, { userId: found.link.user_id, incidentIds: found.link.incident_ids, action: found.link.action, source: found.link.channel });
+      if (found.state !== 'valid' || !(await this.links.consume(em, found.link.id, now)))
+        return { refused: REFUSED[found.state === 'valid' ? 'used' : found.state] };
+      const results = await this.actions.act(em, {
+        userId: found.link.user_id,
+        incidentIds: found.link.incident_ids,
+        action: found.link.action,
+        source: found.link.channel,
+      });
       return { action: found.link.action, message: results.length ? describeResults(found.link.action, results) : 'That incident is no longer known here.' };
     });
     if ('refused' in outcome) {

@@ -24,20 +24,22 @@ export type LinkLookup = { state: 'valid'; link: ActionLinkRow } | { state: 'inv
 export class LinksService {
   constructor(@Inject(CONFIG) private readonly config: NotifierConfig) {}
 
-  /** Creates a link in the caller's transaction (the one that sends the message) and returns its token. */
-  async create(em: EntityManager, input: { userId: string; incidentIds: string[]; action: ResponderActionName; channel: 'email' | 'push'; now: Date }): Promise<string> {
-    const id = randomUUID();
-    const expires = new Date(input.now.getTime() + this.config.LINK_TTL_MINUTES * 60_000);
-    await em.query(`INSERT INTO action_links (id, user_id, incident_ids, action, channel, expires_at, created_at) VALUES ($1, $2, $3::uuid[], $4, $5, $6, $7)`, [
-      id,
-      input.userId,
-      input.incidentIds,
-      input.action,
-      input.channel,
-      expires,
-      input.now,
-    ]);
-    return signLink(this.config.AUTH_SECRET, id);
+  /** Creates links in the caller's transaction (the one that sends the message); returns their tokens, in order. */
+  async create(
+    em: EntityManager,
+    links: { userId: string; incidentIds: string[]; action: ResponderActionName; channel: 'email' | 'push' }[],
+    now: Date,
+  ): Promise<string[]> {
+    if (links.length === 0) return [];
+    const ids = links.map(() => randomUUID());
+    const expires = new Date(now.getTime() + this.config.LINK_TTL_MINUTES * 60_000);
+    await em.query(
+      `INSERT INTO action_links (id, user_id, incident_ids, action, channel, expires_at, created_at)
+       SELECT id, user_id, ARRAY(SELECT jsonb_array_elements_text(incidents))::uuid[], action, channel, $6, $7
+       FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[], $4::text[], $5::text[]) AS l(id, user_id, incidents, action, channel)`,
+      [ids, links.map((l) => l.userId), links.map((l) => JSON.stringify(l.incidentIds)), links.map((l) => l.action), links.map((l) => l.channel), expires, now],
+    );
+    return ids.map((id) => signLink(this.config.AUTH_SECRET, id));
   }
 
   url(token: string): string {

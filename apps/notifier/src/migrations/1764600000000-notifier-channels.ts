@@ -119,18 +119,31 @@ export class NotifierChannels1764600000000 implements MigrationInterface {
     await q.query(`CREATE INDEX notifications_bundle ON notifications (bundle_id) WHERE bundle_id IS NOT NULL`);
     await q.query(`CREATE INDEX notifications_page ON notifications (page_id, due_at)`);
 
-    await q.query(`ALTER TABLE inbox_messages ALTER COLUMN notification_id DROP NOT NULL, ADD COLUMN meta jsonb NOT NULL DEFAULT '{}'::jsonb, ADD COLUMN direction text NOT NULL DEFAULT 'out' CHECK (direction IN ('out', 'in'))`);
+    await q.query(
+      `ALTER TABLE inbox_messages ALTER COLUMN notification_id DROP NOT NULL, ADD COLUMN meta jsonb NOT NULL DEFAULT '{}'::jsonb, ADD COLUMN direction text NOT NULL DEFAULT 'out' CHECK (direction IN ('out', 'in'))`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE inbox_messages DROP COLUMN direction, DROP COLUMN meta`);
-    for (const i of ['notifications_page', 'notifications_bundle', 'notifications_user_sent', 'notifications_sent_to', 'notifications_queued_to', 'notifications_once']) await q.query(`DROP INDEX ${i}`);
+    for (const i of [
+      'notifications_page',
+      'notifications_bundle',
+      'notifications_user_sent',
+      'notifications_sent_to',
+      'notifications_queued_to',
+      'notifications_once',
+    ])
+      await q.query(`DROP INDEX ${i}`);
     await q.query(`CREATE UNIQUE INDEX notifications_once ON notifications (page_id, channel, destination)`);
     await q.query(`
       ALTER TABLE notifications DROP CONSTRAINT notifications_page_has_incident, DROP COLUMN answered_by, DROP COLUMN started_at, DROP COLUMN message,
         DROP COLUMN bundle_id, DROP COLUMN contact_method_id, DROP COLUMN rule_key, DROP COLUMN kind,
         DROP CONSTRAINT notifications_channel_check, DROP CONSTRAINT notifications_status_check`);
-    await q.query(`ALTER TABLE notifications ADD CONSTRAINT notifications_status_check CHECK (status IN ('queued', 'sending', 'sent', 'delivered', 'failed', 'cancelled', 'unknown'))`);
-    for (const t of ['inbound_messages', 'action_links', 'reply_codes', 'incidents', 'sms_opt_outs', 'notification_rules', 'contact_methods']) await q.query(`DROP TABLE ${t}`);
+    await q.query(
+      `ALTER TABLE notifications ADD CONSTRAINT notifications_status_check CHECK (status IN ('queued', 'sending', 'sent', 'delivered', 'failed', 'cancelled', 'unknown'))`,
+    );
+    for (const t of ['inbound_messages', 'action_links', 'reply_codes', 'incidents', 'sms_opt_outs', 'notification_rules', 'contact_methods'])
+      await q.query(`DROP TABLE ${t}`);
   }
 }

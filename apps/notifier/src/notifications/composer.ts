@@ -30,7 +30,12 @@ export class MessageComposer {
     switch (lead.channel) {
       case 'sms': {
         const code = await assignReplyCode(em, lead.destination, userId, incidentIds, now);
-        return { notificationId: lead.id, to: lead.destination, body: pageSms(items, code), statusCallbackUrl: `${base}/api/v1/twilio/sms/status?n=${lead.id}` };
+        return {
+          notificationId: lead.id,
+          to: lead.destination,
+          body: pageSms(items, code),
+          statusCallbackUrl: `${base}/api/v1/twilio/sms/status?n=${lead.id}`,
+        };
       }
       case 'voice':
         return {
@@ -42,15 +47,27 @@ export class MessageComposer {
           machineDetection: this.config.VOICE_MACHINE_DETECTION,
         };
       case 'email': {
-        const each: ActionLinks[] = [];
-        for (const i of items) each.push(await this.actionLinks(em, userId, [i.incidentId], 'email', now));
-        const all = items.length > 1 ? await this.actionLinks(em, userId, incidentIds, 'email', now) : null;
-        const content = pageEmail(items, { each, all, incident: (i) => `${base}/incidents/${i.incidentId}` });
+        // Acknowledge and resolve for each incident, and for all of them when there are several.
+        const groups = items.length > 1 ? [...items.map((i) => [i.incidentId]), incidentIds] : [incidentIds];
+        const tokens = await this.links.create(
+          em,
+          groups.flatMap((ids) => (['acknowledge', 'resolve'] as const).map((action) => ({ userId, incidentIds: ids, action, channel: 'email' as const }))),
+          now,
+        );
+        const pairs: ActionLinks[] = groups.map((_, g) => ({ acknowledge: this.links.url(tokens[2 * g]!), resolve: this.links.url(tokens[2 * g + 1]!) }));
+        const content = pageEmail(items, {
+          each: pairs.slice(0, items.length),
+          all: items.length > 1 ? pairs[items.length]! : null,
+          incident: (i) => `${base}/incidents/${i.incidentId}`,
+        });
         return { notificationId: lead.id, to: lead.destination, ...content };
       }
       case 'push': {
-        const ack = await this.links.create(em, { userId, incidentIds, action: 'acknowledge', channel: 'push', now });
-        const resolve = await this.links.create(em, { userId, incidentIds, action: 'resolve', channel: 'push', now });
+        const [ack, resolve] = (await this.links.create(
+          em,
+          (['acknowledge', 'resolve'] as const).map((action) => ({ userId, incidentIds, action, channel: 'push' as const })),
+          now,
+        )) as [string, string];
         const { title, body } = pagePush(items);
         const high = items.some((i) => i.urgency === 'high');
         return {
@@ -80,12 +97,6 @@ export class MessageComposer {
         };
       }
     }
-  }
-
-  private async actionLinks(em: EntityManager, userId: string, incidentIds: string[], channel: 'email', now: Date): Promise<ActionLinks> {
-    const acknowledge = await this.links.create(em, { userId, incidentIds, action: 'acknowledge', channel, now });
-    const resolve = await this.links.create(em, { userId, incidentIds, action: 'resolve', channel, now });
-    return { acknowledge: this.links.url(acknowledge), resolve: this.links.url(resolve) };
   }
 }
 

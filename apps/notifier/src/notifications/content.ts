@@ -66,9 +66,12 @@ export function emailSubject(items: PageItem[]): string {
 export function pageEmail(items: PageItem[], links: { each: ActionLinks[]; all: ActionLinks | null; incident: (i: PageItem) => string }): EmailContent {
   const subject = emailSubject(items);
   const actions: EmailContent['actions'] = [];
-  if (links.all) actions.push({ label: `Acknowledge all ${items.length}`, url: links.all.acknowledge }, { label: `Resolve all ${items.length}`, url: links.all.resolve });
+  if (links.all)
+    actions.push({ label: `Acknowledge all ${items.length}`, url: links.all.acknowledge }, { label: `Resolve all ${items.length}`, url: links.all.resolve });
   const suffix = (i: PageItem) => (items.length > 1 ? ` #${i.number}` : '');
-  items.forEach((i, n) => actions.push({ label: `Acknowledge${suffix(i)}`, url: links.each[n]!.acknowledge }, { label: `Resolve${suffix(i)}`, url: links.each[n]!.resolve }));
+  items.forEach((i, n) =>
+    actions.push({ label: `Acknowledge${suffix(i)}`, url: links.each[n]!.acknowledge }, { label: `Resolve${suffix(i)}`, url: links.each[n]!.resolve }),
+  );
 
   if (items.length === 1) {
     const [i] = items as [PageItem];
@@ -98,7 +101,11 @@ export function pageEmail(items: PageItem[], links: { each: ActionLinks[]; all: 
   const text = [
     `${items.length} incidents on ${services(items)} need you.`,
     '',
-    ...items.flatMap((i, n) => [`#${i.number} ${i.serviceName}: ${i.title}`, `  Acknowledge: ${links.each[n]!.acknowledge}`, `  Resolve: ${links.each[n]!.resolve}`]),
+    ...items.flatMap((i, n) => [
+      `#${i.number} ${i.serviceName}: ${i.title}`,
+      `  Acknowledge: ${links.each[n]!.acknowledge}`,
+      `  Resolve: ${links.each[n]!.resolve}`,
+    ]),
     '',
     `Acknowledge all ${items.length}: ${all.acknowledge}`,
     `Resolve all ${items.length}: ${all.resolve}`,
@@ -123,7 +130,9 @@ function button(label: string, url: string, color: string): string {
 
 export function stakeholderEmail(u: EventData<'stakeholder-update.requested'>): { subject: string; text: string; html: string } {
   const subject = truncate(`[Klaxon] Update on #${u.number} ${u.title}: ${u.summary}`, 250);
-  const text = [`Update on incident #${u.number}: ${u.title}`, '', u.summary, '', u.message, '', 'You receive this as a stakeholder of the incident.'].join('\n');
+  const text = [`Update on incident #${u.number}: ${u.title}`, '', u.summary, '', u.message, '', 'You receive this as a stakeholder of the incident.'].join(
+    '\n',
+  );
   const html = `<!doctype html><html><body style="font-family:sans-serif">
 <h2>Update on incident #${u.number}: ${escapeHtml(u.title)}</h2>
 <p style="font-size:1.1em"><b>${escapeHtml(u.summary)}</b></p>
@@ -145,7 +154,10 @@ export function pageSms(items: PageItem[], code: number): string {
     const head = `Klaxon #${i.number} ${i.serviceName}: `;
     return `${head}${truncate(i.title, Math.max(20, 160 - head.length - tail.length))}${tail}`;
   }
-  return truncate(`Klaxon: ${items.length} incidents on ${services(items)} (${numbers(items)}) — reply ${code}a to acknowledge all, ${code}c to resolve all.`, SMS_MAX);
+  return truncate(
+    `Klaxon: ${items.length} incidents on ${services(items)} (${numbers(items)}) — reply ${code}a to acknowledge all, ${code}c to resolve all.`,
+    SMS_MAX,
+  );
 }
 
 export function verificationSms(code: string, ttlMinutes: number): string {
@@ -181,7 +193,10 @@ export function pagePush(items: PageItem[]): { title: string; body: string } {
     const [i] = items as [PageItem];
     return { title: truncate(`#${i.number} ${i.serviceName}`, 100), body: truncate(i.title, 500) };
   }
-  return { title: `${items.length} incidents on ${truncate(services(items), 80)}`, body: truncate(items.map((i) => `#${i.number} ${i.title}`).join('\n'), 500) };
+  return {
+    title: `${items.length} incidents on ${truncate(services(items), 80)}`,
+    body: truncate(items.map((i) => `#${i.number} ${i.title}`).join('\n'), 500),
+  };
 }
 
 // ---- helpers ----------------------------------------------------------------------------------

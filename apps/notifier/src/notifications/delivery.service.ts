@@ -30,6 +30,17 @@ export interface DeliveryReport {
 
 type Outcome = { ok: true; providerMessageId: string } | { ok: false; error: ProviderError };
 
+/** A notification with its incident's state as notifier knows it. */
+type PendingRow = NotificationRow & { incident_status: string | null; incident_changed_at: Date | null };
+const WITH_INCIDENT = `SELECT n.*, i.status AS incident_status, i.changed_at AS incident_changed_at FROM notifications n LEFT JOIN incidents i ON i.id = n.incident_id`;
+
+/** Acknowledged, resolved or snoozed after this page was requested (a re-trigger carries a later time). */
+function incidentClosed(n: PendingRow): boolean {
+  return (
+    n.kind === 'page' && !!n.incident_status && n.incident_status !== 'triggered' && n.incident_changed_at!.getTime() >= new Date(n.page.requestedAt).getTime()
+  );
+}
+
 /**
  * From send timer to provider and back, without losing or doubling a message:
  *
@@ -71,13 +82,15 @@ export class DeliveryService implements OnModuleInit {
   // ---- 1. the send timer ----------------------------------------------------------------------
 
   private async onSendTimer(timer: Timer<{ id: string }>, em: EntityManager): Promise<void | (() => Promise<void>)> {
-    const [peek]: { channel: string; destination: string }[] = await em.query('SELECT channel, destination FROM notifications WHERE id = $1', [timer.payload.id]);
+    const [peek]: { channel: string; destination: string }[] = await em.query('SELECT channel, destination FROM notifications WHERE id = $1', [
+      timer.payload.id,
+    ]);
     if (!peek) return;
     // One send decision at a time per destination, taken before any row lock: the first to decide
     // bundles everything pending and the others then find their rows already on their way (or
     // see its send in the rate limit), instead of both going out at once.
     await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`send:${peek.channel}:${peek.destination}`]);
-    const [n]: NotificationRow[] = await em.query('SELECT * FROM notifications WHERE id = $1 FOR UPDATE', [timer.payload.id]);
+    const [n]: PendingRow[] = await em.query(`${WITH_INCIDENT} WHERE n.id = $1 FOR UPDATE OF n`, [timer.payload.id]);
     if (!n || n.status !== 'queued') return;
     const now = this.clock.now();
     if (n.kind !== 'page') {
@@ -87,7 +100,7 @@ export class DeliveryService implements OnModuleInit {
       if (openUntil) return this.postpone(em, n, openUntil, now);
       return this.begin(em, [n], n.message!, now);
     }
-    if (await this.incidentClosed(em, n)) {
+    if (incidentClosed(n)) {
       await this.cancel(em, [n], now);
       return;
     }
@@ -100,16 +113,14 @@ export class DeliveryService implements OnModuleInit {
       // and channel meanwhile goes with it.
       return this.postpone(em, n, allowedAt, now);
     }
-    const others: NotificationRow[] = await em.query(
-      `SELECT * FROM notifications WHERE channel = $1 AND destination = $2 AND user_id = $3 AND kind = 'page' AND status = 'queued'
-         AND id <> $4 AND due_at <= $5 ORDER BY due_at, id FOR UPDATE SKIP LOCKED`,
+    const others: PendingRow[] = await em.query(
+      `${WITH_INCIDENT} WHERE n.channel = $1 AND n.destination = $2 AND n.user_id = $3 AND n.kind = 'page' AND n.status = 'queued'
+         AND n.id <> $4 AND n.due_at <= $5 ORDER BY n.due_at, n.id FOR UPDATE OF n SKIP LOCKED`,
       [n.channel, n.destination, n.user_id, n.id, now],
     );
-    const members = [n];
-    for (const o of others) {
-      if (await this.incidentClosed(em, o)) await this.cancel(em, [o], now);
-      else members.push(o);
-    }
+    const closed = others.filter(incidentClosed);
+    if (closed.length) await this.cancel(em, closed, now);
+    const members: NotificationRow[] = [n, ...others.filter((o) => !incidentClosed(o))];
     const message = await this.composer.compose(em, members, now);
     return this.begin(em, members, message, now);
   }
@@ -124,11 +135,11 @@ export class DeliveryService implements OnModuleInit {
     const lead = members[0]!;
     const deadline = new Date(now.getTime() + this.config.SEND_DEADLINE_SECONDS * 1000);
     await em.query(
-      `UPDATE notifications SET status = 'sending', bundle_id = $2, started_at = $3, sending_deadline = $4, attempts = attempts + 1, error = NULL, updated_at = $3
+      `UPDATE notifications SET status = 'sending', bundle_id = $2, started_at = $3, sending_deadline = $4, attempts = attempts + 1, error = NULL, updated_at = $3,
+         message = CASE WHEN id = $2 THEN $5::jsonb ELSE message END
        WHERE id = ANY($1::uuid[])`,
-      [members.map((m) => m.id), lead.id, now, deadline],
+      [members.map((m) => m.id), lead.id, now, deadline, JSON.stringify(message)],
     );
-    await em.query('UPDATE notifications SET message = $2::jsonb WHERE id = $1', [lead.id, JSON.stringify(message)]);
     await this.timers.cancelUnclaimed(
       em,
       members.slice(1).map((m) => sendKey(m)),
@@ -186,7 +197,7 @@ export class DeliveryService implements OnModuleInit {
     // A verification code is not kept once sent.
     if (lead.kind === 'verification') await em.query(`UPDATE notifications SET message = NULL WHERE id = $1`, [lead.id]);
     await this.timers.cancel(em, reconcileKey(lead.bundle_id ?? lead.id));
-    for (const m of members) await this.notifications.announce(em, m, 'sent', { provider, providerMessageId });
+    await this.notifications.announce(em, members, 'sent', () => ({ provider, providerMessageId }));
   }
 
   /**
@@ -194,11 +205,19 @@ export class DeliveryService implements OnModuleInit {
    * retried VOICE_MAX_ATTEMPTS times, VOICE_RETRY_SECONDS apart; anything else SEND_MAX_ATTEMPTS
    * times with growing backoff (or at once after a crash, `delayMs` 0).
    */
-  private async retryOrFail(em: EntityManager, members: NotificationRow[], error: string, now: Date, opts: { delayMs?: number; unanswered?: boolean } = {}): Promise<void> {
+  private async retryOrFail(
+    em: EntityManager,
+    members: NotificationRow[],
+    error: string,
+    now: Date,
+    opts: { delayMs?: number; unanswered?: boolean } = {},
+  ): Promise<void> {
     const attempts = Math.max(...members.map((m) => m.attempts));
     const max = opts.unanswered ? this.config.VOICE_MAX_ATTEMPTS : this.config.SEND_MAX_ATTEMPTS;
     if (attempts >= max) return this.fail(em, members, `${error} (gave up after ${attempts} attempts)`, now, opts.unanswered ? 'undelivered' : 'failed');
-    const delay = opts.unanswered ? this.config.VOICE_RETRY_SECONDS * 1000 : (opts.delayMs ?? retryDelayMs(attempts, this.config.SEND_RETRY_BASE_SECONDS * 1000));
+    const delay = opts.unanswered
+      ? this.config.VOICE_RETRY_SECONDS * 1000
+      : (opts.delayMs ?? retryDelayMs(attempts, this.config.SEND_RETRY_BASE_SECONDS * 1000));
     return this.requeue(em, members, error, new Date(now.getTime() + delay), now);
   }
 
@@ -212,19 +231,27 @@ export class DeliveryService implements OnModuleInit {
   }
 
   private async fail(em: EntityManager, members: NotificationRow[], error: string, now: Date, status: 'failed' | 'undelivered' = 'failed'): Promise<void> {
-    await em.query(`UPDATE notifications SET status = $2, error = $3, updated_at = $4 WHERE id = ANY($1::uuid[])`, [members.map((m) => m.id), status, error, now]);
-    for (const m of members) {
-      await this.notifications.announce(em, m, status, { provider: m.provider ?? this.providers.get(m.channel).name, providerMessageId: m.provider_message_id, error });
-      await this.notifications.failover(em, m);
-    }
+    await em.query(`UPDATE notifications SET status = $2, error = $3, updated_at = $4 WHERE id = ANY($1::uuid[])`, [
+      members.map((m) => m.id),
+      status,
+      error,
+      now,
+    ]);
+    await this.notifications.announce(em, members, status, (m) => ({
+      provider: m.provider ?? this.providers.get(m.channel).name,
+      providerMessageId: m.provider_message_id,
+      error,
+    }));
+    for (const m of members) await this.notifications.failover(em, m);
   }
 
   private async cancel(em: EntityManager, members: NotificationRow[], now: Date): Promise<void> {
     await em.query(`UPDATE notifications SET status = 'cancelled', updated_at = $2 WHERE id = ANY($1::uuid[])`, [members.map((m) => m.id), now]);
-    for (const m of members) {
-      await this.timers.cancel(em, sendKey(m));
-      await this.notifications.announce(em, m, 'cancelled', { provider: 'none' });
-    }
+    await this.timers.cancelUnclaimed(
+      em,
+      members.map((m) => sendKey(m)),
+    );
+    await this.notifications.announce(em, members, 'cancelled', () => ({ provider: 'none' }));
   }
 
   // ---- 3. after a crash: reconcile -----------------------------------------------------------
@@ -239,10 +266,11 @@ export class DeliveryService implements OnModuleInit {
     if (r.outcome === 'sent') return this.markSent(em, members, this.providers.get(lead.channel).name, r.providerMessageId, now);
     if (r.outcome === 'not-sent') return this.retryOrFail(em, members, lead.error ?? 'interrupted before the provider was called', now, { delayMs: 0 });
     await em.query(`UPDATE notifications SET status = 'unknown', updated_at = $2 WHERE id = ANY($1::uuid[])`, [members.map((m) => m.id), now]);
-    for (const m of members) {
-      await this.notifications.announce(em, m, 'failed', { provider: this.providers.get(m.channel).name, error: 'outcome unknown after an interrupted send; not resent' });
-      await this.notifications.failover(em, m);
-    }
+    await this.notifications.announce(em, members, 'failed', (m) => ({
+      provider: this.providers.get(m.channel).name,
+      error: 'outcome unknown after an interrupted send; not resent',
+    }));
+    for (const m of members) await this.notifications.failover(em, m);
   }
 
   // ---- status callbacks ------------------------------------------------------------------------
@@ -272,10 +300,8 @@ export class DeliveryService implements OnModuleInit {
       [moving.map((m) => m.id), next, provider, report.providerMessageId, detail, now],
     );
     await this.timers.cancel(em, reconcileKey(report.notificationId));
-    for (const m of moving) {
-      await this.notifications.announce(em, m, next, { provider, providerMessageId: report.providerMessageId, error: detail });
-      if (next === 'failed' || next === 'undelivered') await this.notifications.failover(em, m);
-    }
+    await this.notifications.announce(em, moving, next, () => ({ provider, providerMessageId: report.providerMessageId, error: detail }));
+    if (next === 'failed' || next === 'undelivered') for (const m of moving) await this.notifications.failover(em, m);
   }
 
   // ---- checks ----------------------------------------------------------------------------------
@@ -288,15 +314,12 @@ export class DeliveryService implements OnModuleInit {
     return rows;
   }
 
-  private async incidentClosed(em: EntityManager, n: NotificationRow): Promise<boolean> {
-    const [i]: { status: string; changed_at: Date }[] = await em.query('SELECT status, changed_at FROM incidents WHERE id = $1', [n.incident_id]);
-    return !!i && i.status !== 'triggered' && i.changed_at.getTime() >= new Date(n.page.requestedAt).getTime();
-  }
-
   /** Why this message must not go at all (it fails over instead), or null. */
   private async refusal(em: EntityManager, n: NotificationRow, now: Date): Promise<string | null> {
     if (n.contact_method_id) {
-      const [cm]: { verified: boolean }[] = await em.query('SELECT verified_at IS NOT NULL AS verified FROM contact_methods WHERE id = $1', [n.contact_method_id]);
+      const [cm]: { verified: boolean }[] = await em.query('SELECT verified_at IS NOT NULL AS verified FROM contact_methods WHERE id = $1', [
+        n.contact_method_id,
+      ]);
       if (!cm) return 'the contact method was removed';
       if (!cm.verified && n.kind === 'page') return 'the contact method is not verified';
     }

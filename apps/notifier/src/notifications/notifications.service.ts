@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '#libs/clock';
-import type { EventData } from '#libs/contracts';
+import type { EventData, EventInput } from '#libs/contracts';
 import { queryRows } from '#libs/database';
 import { Outbox, Timers } from '#libs/messaging';
 import { LOGGER } from '#libs/platform';
@@ -46,10 +46,9 @@ export class NotificationsService {
       this.logger.info({ incidentId: page.incidentId, pageId: page.pageId, status: incident.status }, 'page for an incident no longer triggered; nothing sent');
       return;
     }
-    const methods = await em.query(
-      `SELECT id, type, value, verified_at IS NOT NULL AS verified FROM contact_methods WHERE user_id = $1 ORDER BY created_at`,
-      [page.userId],
-    ) as ContactMethodInfo[];
+    const methods = (await em.query(`SELECT id, type, value, verified_at IS NOT NULL AS verified FROM contact_methods WHERE user_id = $1 ORDER BY created_at`, [
+      page.userId,
+    ])) as ContactMethodInfo[];
     const rules: RuleInfo[] = await em.query(
       `SELECT urgency, contact_method_id AS "contactMethodId", delay_minutes AS "delayMinutes" FROM notification_rules WHERE user_id = $1`,
       [page.userId],
@@ -108,7 +107,18 @@ export class NotificationsService {
   }
 
   /** A pre-written message (a verification code) to send at once, outside rate limits and bundles. */
-  async enqueueDirect<C extends Channel>(em: EntityManager, input: { kind: NotificationKind; key: string; userId: string; channel: C; destination: string; contactMethodId: string; message: (id: string) => MessageOf[C] }): Promise<void> {
+  async enqueueDirect<C extends Channel>(
+    em: EntityManager,
+    input: {
+      kind: NotificationKind;
+      key: string;
+      userId: string;
+      channel: C;
+      destination: string;
+      contactMethodId: string;
+      message: (id: string) => MessageOf[C];
+    },
+  ): Promise<void> {
     const id = randomUUID();
     const now = this.clock.now();
     const [row] = await this.insert(em, {
@@ -151,7 +161,21 @@ export class NotificationsService {
       `INSERT INTO notifications (id, kind, page_id, incident_id, user_id, channel, destination, contact_method_id, rule_key, status, page, message, due_at, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10::jsonb, $11::jsonb, $12, $13, $13)
        ON CONFLICT (page_id, channel, destination, rule_key) DO NOTHING RETURNING *`,
-      [n.id ?? randomUUID(), n.kind, n.pageId, n.incidentId, n.userId, n.channel, n.destination, n.contactMethodId, n.ruleKey, JSON.stringify(n.page), n.message ? JSON.stringify(n.message) : null, n.dueAt, n.now],
+      [
+        n.id ?? randomUUID(),
+        n.kind,
+        n.pageId,
+        n.incidentId,
+        n.userId,
+        n.channel,
+        n.destination,
+        n.contactMethodId,
+        n.ruleKey,
+        JSON.stringify(n.page),
+        n.message ? JSON.stringify(n.message) : null,
+        n.dueAt,
+        n.now,
+      ],
     );
   }
 
@@ -163,7 +187,7 @@ export class NotificationsService {
       `UPDATE notifications SET status = 'cancelled', updated_at = $2 WHERE incident_id = $1 AND kind = 'page' AND status = 'queued' RETURNING *`,
       [incidentId, this.clock.now()],
     );
-    for (const n of cancelled) await this.announce(em, n, 'cancelled', { provider: 'none' });
+    await this.announce(em, cancelled, 'cancelled', () => ({ provider: 'none' }));
   }
 
   /** The user is gone: their pending pages are cancelled. */
@@ -173,10 +197,8 @@ export class NotificationsService {
       `UPDATE notifications SET status = 'cancelled', updated_at = $2 WHERE user_id = $1 AND status = 'queued' RETURNING *`,
       [userId, this.clock.now()],
     );
-    for (const n of cancelled) {
-      await this.timers.cancel(em, sendKey(n));
-      await this.announce(em, n, 'cancelled', { provider: 'none' });
-    }
+    for (const n of cancelled) await this.timers.cancel(em, sendKey(n));
+    await this.announce(em, cancelled, 'cancelled', () => ({ provider: 'none' }));
   }
 
   /**
@@ -228,23 +250,32 @@ export class NotificationsService {
   /** notification.status-changed, for the incident's timeline. Verification codes are nobody else's business. */
   async announce(
     em: EntityManager,
-    n: NotificationRow,
+    rows: NotificationRow[],
     status: EventData<'notification.status-changed'>['status'],
-    detail: { provider: string; providerMessageId?: string | null; error?: string | null },
+    detail: (n: NotificationRow) => { provider: string; providerMessageId?: string | null; error?: string | null },
   ): Promise<void> {
-    if (n.kind === 'verification') return;
-    await this.outbox.publish(em, 'notification.status-changed', n.incident_id ?? n.id, {
-      notificationId: n.id,
-      pageId: n.kind === 'page' ? n.page_id : null,
-      incidentId: n.incident_id,
-      userId: n.user_id,
-      channel: n.channel,
-      provider: detail.provider,
-      providerMessageId: detail.providerMessageId ?? null,
-      status,
-      destination: maskDestination(n.destination),
-      error: detail.error ?? null,
-      at: this.clock.now().toISOString(),
-    });
+    const at = this.clock.now().toISOString();
+    await this.outbox.publishMany(
+      em,
+      rows
+        .filter((n) => n.kind !== 'verification')
+        .map((n) => {
+          const d = detail(n);
+          const data: EventInput<'notification.status-changed'> = {
+            notificationId: n.id,
+            pageId: n.kind === 'page' ? n.page_id : null,
+            incidentId: n.incident_id,
+            userId: n.user_id,
+            channel: n.channel,
+            provider: d.provider,
+            providerMessageId: d.providerMessageId ?? null,
+            status,
+            destination: maskDestination(n.destination),
+            error: d.error ?? null,
+            at,
+          };
+          return { type: 'notification.status-changed' as const, key: n.incident_id ?? n.id, data };
+        }),
+    );
   }
 }

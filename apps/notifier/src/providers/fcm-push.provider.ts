@@ -31,7 +31,9 @@ class RedirectAgent extends http.Agent {
   // Returning the socket is enough: the agent uses a socket returned synchronously.
   override createConnection(): net.Socket {
     const port = Number(this.target.port || (this.target.protocol === 'https:' ? 443 : 80));
-    return this.target.protocol === 'https:' ? tls.connect({ host: this.target.hostname, port, servername: this.target.hostname }) : net.connect(port, this.target.hostname);
+    return this.target.protocol === 'https:'
+      ? tls.connect({ host: this.target.hostname, port, servername: this.target.hostname })
+      : net.connect(port, this.target.hostname);
   }
 }
 
@@ -75,11 +77,15 @@ class RedirectedServiceAccountCredential implements Credential {
       .sign(await importPKCS8(this.account.private_key, 'RS256'));
     const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString();
     const body = await new Promise<string>((resolve, reject) => {
-      const req = https.request(tokenUri, { method: 'POST', agent: this.agent, timeout: 15000, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`token endpoint answered ${res.statusCode}: ${text.slice(0, 200)}`))));
-      });
+      const req = https.request(
+        tokenUri,
+        { method: 'POST', agent: this.agent, timeout: 15000, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`token endpoint answered ${res.statusCode}: ${text.slice(0, 200)}`))));
+        },
+      );
       req.on('timeout', () => req.destroy(new Error('token request timed out')));
       req.on('error', reject);
       req.end(form);
@@ -92,7 +98,12 @@ class RedirectedServiceAccountCredential implements Credential {
 /** FCM error codes that mean this device will never receive: forget its token. */
 const GONE = new Set(['messaging/registration-token-not-registered', 'messaging/invalid-registration-token', 'messaging/mismatched-credential']);
 // UNAVAILABLE (503) and quota errors mean FCM did not take the message: retry with backoff, as Google advises.
-const NOT_SENT = new Set(['messaging/quota-exceeded', 'messaging/message-rate-exceeded', 'messaging/device-message-rate-exceeded', 'messaging/server-unavailable']);
+const NOT_SENT = new Set([
+  'messaging/quota-exceeded',
+  'messaging/message-rate-exceeded',
+  'messaging/device-message-rate-exceeded',
+  'messaging/server-unavailable',
+]);
 const UNKNOWN = new Set(['messaging/internal-error', 'messaging/unknown-error', 'app/network-timeout', 'app/network-error']);
 
 export function classifyFcmError(err: unknown): ProviderError {
@@ -153,7 +164,12 @@ export function toFcmMessage(m: PushMessage): Message {
       priority: high ? 'high' : 'normal',
       ttl: 3_600_000,
       collapseKey: m.data.incidentId,
-      notification: { channelId: high ? 'klaxon-high-urgency' : 'klaxon-low-urgency', priority: high ? 'max' : 'default', sound: 'default', tag: m.data.incidentId },
+      notification: {
+        channelId: high ? 'klaxon-high-urgency' : 'klaxon-low-urgency',
+        priority: high ? 'max' : 'default',
+        sound: 'default',
+        tag: m.data.incidentId,
+      },
     },
     apns: {
       headers: { 'apns-priority': high ? '10' : '5', 'apns-push-type': 'alert', ...(m.data.incidentId ? { 'apns-collapse-id': m.data.incidentId } : {}) },

@@ -73,7 +73,8 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
   async send<C extends Channel>(channel: C, message: MessageOf[C]): Promise<{ providerMessageId: string }> {
     const breaker = this.breakers.get(channel)!;
     const provider = this.get(channel);
-    if (!breaker.tryAcquire()) throw new ProviderError(`${provider.name} ${channel} is failing; not called until it recovers (circuit open)`, 'not-sent', false, true);
+    if (!breaker.tryAcquire())
+      throw new ProviderError(`${provider.name} ${channel} is failing; not called until it recovers (circuit open)`, 'not-sent', false, true);
     try {
       const result = await provider.send(message);
       breaker.success();

@@ -34,13 +34,20 @@ export class RepliesService {
   async onSms(input: { provider: string; messageId: string; from: string; body: string }): Promise<string> {
     const from = toE164(input.from);
     return this.db.transaction(async (em) => {
-      const [seen]: { reply: string }[] = await em.query('SELECT reply FROM inbound_messages WHERE provider = $1 AND provider_message_id = $2', [input.provider, input.messageId]);
+      const [seen]: { reply: string }[] = await em.query('SELECT reply FROM inbound_messages WHERE provider = $1 AND provider_message_id = $2', [
+        input.provider,
+        input.messageId,
+      ]);
       if (seen) return seen.reply;
       const reply = await this.answerSms(em, from, input.body);
-      await em.query(
-        `INSERT INTO inbound_messages (provider, provider_message_id, from_number, body, reply, received_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [input.provider, input.messageId, from, input.body.slice(0, 1600), reply, this.clock.now()],
-      );
+      await em.query(`INSERT INTO inbound_messages (provider, provider_message_id, from_number, body, reply, received_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        input.provider,
+        input.messageId,
+        from,
+        input.body.slice(0, 1600),
+        reply,
+        this.clock.now(),
+      ]);
       return reply;
     });
   }
@@ -86,7 +93,11 @@ export class RepliesService {
   }
 }
 
-const KEY_ACTIONS: Record<string, ReplyAction> = { [VOICE_KEYS.acknowledge]: 'acknowledge', [VOICE_KEYS.resolve]: 'resolve', [VOICE_KEYS.escalate]: 'escalate' };
+const KEY_ACTIONS: Record<string, ReplyAction> = {
+  [VOICE_KEYS.acknowledge]: 'acknowledge',
+  [VOICE_KEYS.resolve]: 'resolve',
+  [VOICE_KEYS.escalate]: 'escalate',
+};
 
 function toE164(from: string): string {
   const r = normalizePhone(from);

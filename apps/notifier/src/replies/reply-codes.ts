@@ -23,7 +23,10 @@ export async function assignReplyCode(em: EntityManager, destination: string, us
   await em.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`reply-codes:${destination}`]);
   const single = incidentIds.length === 1;
   if (single) {
-    const [existing]: { code: number }[] = await em.query(`SELECT code FROM reply_codes WHERE destination = $1 AND code < 100 AND incident_ids[1] = $2`, [destination, incidentIds[0]]);
+    const [existing]: { code: number }[] = await em.query(`SELECT code FROM reply_codes WHERE destination = $1 AND code < 100 AND incident_ids[1] = $2`, [
+      destination,
+      incidentIds[0],
+    ]);
     if (existing) {
       await em.query(`UPDATE reply_codes SET last_sent_at = $3, user_id = $4 WHERE destination = $1 AND code = $2`, [destination, existing.code, now, userId]);
       return existing.code;
@@ -48,7 +51,13 @@ export async function assignReplyCode(em: EntityManager, destination: string, us
     );
     code = oldest!.code;
   }
-  await em.query(`INSERT INTO reply_codes (destination, code, user_id, incident_ids, last_sent_at) VALUES ($1, $2, $3, $4::uuid[], $5)`, [destination, code, userId, incidentIds, now]);
+  await em.query(`INSERT INTO reply_codes (destination, code, user_id, incident_ids, last_sent_at) VALUES ($1, $2, $3, $4::uuid[], $5)`, [
+    destination,
+    code,
+    userId,
+    incidentIds,
+    now,
+  ]);
   return code;
 }
 

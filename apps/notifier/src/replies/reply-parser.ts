@@ -11,11 +11,7 @@
 export type ReplyAction = 'acknowledge' | 'resolve' | 'escalate';
 
 export type ParsedReply =
-  | { kind: 'action'; action: ReplyAction; code: number | null }
-  | { kind: 'stop' }
-  | { kind: 'start' }
-  | { kind: 'help' }
-  | { kind: 'unknown' };
+  { kind: 'action'; action: ReplyAction; code: number | null } | { kind: 'stop' } | { kind: 'start' } | { kind: 'help' } | { kind: 'unknown' };
 
 const WORDS: Record<string, ReplyAction> = {
   a: 'acknowledge',

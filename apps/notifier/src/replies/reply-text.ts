@@ -34,7 +34,9 @@ export function describeResults(action: ResponderActionName, results: ActionResu
   const parts: string[] = [];
   if (done.length === 1) {
     const i = done[0]!.incident;
-    parts.push(`${DONE[action]} #${i.number}${i.title ? ` (${i.title.length > 60 ? `${i.title.slice(0, 59)}…` : i.title})` : ''}${action === 'escalate' ? ': the next escalation step is being paged' : ''}.`);
+    parts.push(
+      `${DONE[action]} #${i.number}${i.title ? ` (${i.title.length > 60 ? `${i.title.slice(0, 59)}…` : i.title})` : ''}${action === 'escalate' ? ': the next escalation step is being paged' : ''}.`,
+    );
   } else if (done.length > 1) {
     parts.push(`${DONE[action]} ${done.length} incidents: ${done.map((r) => `#${r.incident.number}`).join(', ')}.`);
   }

@@ -21,7 +21,9 @@ export class TwilioSignatureGuard implements CanActivate {
   canActivate(ctx: ExecutionContext): boolean {
     const req = ctx.switchToHttp().getRequest<Request>();
     if (!this.config.TWILIO_AUTH_TOKEN) {
-      throw new NotFoundException('Twilio is not configured here (SMS and calls go to the capture inbox); set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER');
+      throw new NotFoundException(
+        'Twilio is not configured here (SMS and calls go to the capture inbox); set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER',
+      );
     }
     const signature = req.headers['x-twilio-signature'];
     if (typeof signature !== 'string' || signature === '') throw new ForbiddenException('X-Twilio-Signature is missing: only Twilio may call this URL');

@@ -13,11 +13,28 @@ const Ref = z.strictObject({ n: z.uuid({ message: 'n must be a notification id' 
 // Twilio sends many more fields than these, and adds new ones: read what we need, keep the rest.
 const InboundSms = z.looseObject({ MessageSid: z.string().min(1).max(64), From: z.string().min(1).max(64), Body: z.string().max(1600).default('') });
 const SmsStatus = z.looseObject({ MessageSid: z.string().min(1).max(64), MessageStatus: z.string().min(1).max(32), ErrorCode: z.string().max(16).optional() });
-const CallStatus = z.looseObject({ CallSid: z.string().min(1).max(64), CallStatus: z.string().min(1).max(32), AnsweredBy: z.string().max(32).optional(), ErrorCode: z.string().max(16).optional() });
+const CallStatus = z.looseObject({
+  CallSid: z.string().min(1).max(64),
+  CallStatus: z.string().min(1).max(32),
+  AnsweredBy: z.string().max(32).optional(),
+  ErrorCode: z.string().max(16).optional(),
+});
 const Gather = z.looseObject({ Digits: z.string().max(32).default('') });
 
-const SMS_STATUS: Record<string, DeliveryReport['outcome']> = { sent: 'sent', delivered: 'delivered', read: 'delivered', undelivered: 'undelivered', failed: 'failed' };
-const CALL_STATUS: Record<string, DeliveryReport['outcome']> = { completed: 'delivered', busy: 'unanswered', 'no-answer': 'unanswered', failed: 'failed', canceled: 'failed' };
+const SMS_STATUS: Record<string, DeliveryReport['outcome']> = {
+  sent: 'sent',
+  delivered: 'delivered',
+  read: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+};
+const CALL_STATUS: Record<string, DeliveryReport['outcome']> = {
+  completed: 'delivered',
+  busy: 'unanswered',
+  'no-answer': 'unanswered',
+  failed: 'failed',
+  canceled: 'failed',
+};
 
 /**
  * Twilio's webhooks: incoming SMS (replies), message and call status callbacks, and the keys
@@ -57,7 +74,14 @@ export class TwilioWebhooksController {
   async callStatus(@Query({ schema: Ref }) q: z.output<typeof Ref>, @Body({ schema: CallStatus }) b: z.output<typeof CallStatus>): Promise<void> {
     const outcome = CALL_STATUS[b.CallStatus];
     if (!outcome) return;
-    const detail = outcome === 'unanswered' ? (b.CallStatus === 'busy' ? 'the line was busy' : 'nobody answered') : b.ErrorCode ? `Twilio error ${b.ErrorCode} (${b.CallStatus})` : null;
+    const detail =
+      outcome === 'unanswered'
+        ? b.CallStatus === 'busy'
+          ? 'the line was busy'
+          : 'nobody answered'
+        : b.ErrorCode
+          ? `Twilio error ${b.ErrorCode} (${b.CallStatus})`
+          : null;
     await this.db.transaction((em) =>
       this.delivery.onDeliveryReport(em, { notificationId: q.n, providerMessageId: b.CallSid, outcome, detail, answeredBy: b.AnsweredBy ?? null }),
     );

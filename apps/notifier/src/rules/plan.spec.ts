@@ -27,7 +27,12 @@ describe('notification rules → the notifications a page sends', () => {
   });
 
   it('without rules for the urgency: every push device and the email, at once', () => {
-    const plan = planNotifications({ urgency: 'low', email: 'dana@example.com', methods: [push1, push2, sms], rules: [{ urgency: 'high', contactMethodId: 's', delayMinutes: 0 }] });
+    const plan = planNotifications({
+      urgency: 'low',
+      email: 'dana@example.com',
+      methods: [push1, push2, sms],
+      rules: [{ urgency: 'high', contactMethodId: 's', delayMinutes: 0 }],
+    });
     expect(plan.map((p) => [p.channel, p.destination, p.delayMinutes])).toEqual([
       ['push', 'token-1', 0],
       ['push', 'token-2', 0],
@@ -36,7 +41,12 @@ describe('notification rules → the notifications a page sends', () => {
   });
 
   it('skips unverified numbers, and falls back to the default when nothing is left', () => {
-    const plan = planNotifications({ urgency: 'high', email: 'dana@example.com', methods: [unverified], rules: [{ urgency: 'high', contactMethodId: 'u', delayMinutes: 0 }] });
+    const plan = planNotifications({
+      urgency: 'high',
+      email: 'dana@example.com',
+      methods: [unverified],
+      rules: [{ urgency: 'high', contactMethodId: 'u', delayMinutes: 0 }],
+    });
     expect(plan).toEqual([{ channel: 'email', destination: 'dana@example.com', contactMethodId: null, delayMinutes: 0, ruleKey: '0' }]);
   });
 

@@ -52,7 +52,10 @@ export class RulesService {
       await this.requireUser(em, userId);
       const ids = [...new Set(input.rules.map((r) => r.contactMethodId))];
       const methods: { id: string; verified: boolean; type: string; value: string }[] = ids.length
-        ? await em.query('SELECT id, type, value, verified_at IS NOT NULL AS verified FROM contact_methods WHERE user_id = $1 AND id = ANY($2::uuid[])', [userId, ids])
+        ? await em.query('SELECT id, type, value, verified_at IS NOT NULL AS verified FROM contact_methods WHERE user_id = $1 AND id = ANY($2::uuid[])', [
+            userId,
+            ids,
+          ])
         : [];
       for (const id of ids) {
         const m = methods.find((x) => x.id === id);
