@@ -49,6 +49,8 @@ export default async function notifier(args: string[]): Promise<void> {
       { timeoutMs: 600_000, intervalMs: 200, what: `${burst} pages` },
     );
     const seconds = (new Date(done.last).getTime() - t0) / 1000;
+    const [consumed] = await db.query(`SELECT max(created_at) AS last FROM notifications WHERE page->>'title' LIKE 'Bench burst%'`);
+    console.log(`burst: all ${burst} page requests consumed (notifications scheduled) after ${((new Date(consumed.last).getTime() - t0) / 1000).toFixed(1)} s`);
     console.log(`burst: ${burst} page requests -> ${done.n} provider calls in ${seconds.toFixed(1)} s = ${(burst / seconds).toFixed(0)} pages/s`);
     const burstLatency: { ms: number }[] = await db.query(
       `SELECT extract(epoch FROM i.created_at - (n.page->>'requestedAt')::timestamptz) * 1000 AS ms

@@ -29,38 +29,41 @@ export class NotificationsService {
 
   /** A page for a user: one notification per rule for the incident's urgency, each at its delay. */
   async onPageRequested(em: EntityManager, page: Page): Promise<void> {
-    const [user]: { email: string; deleted: boolean }[] = await em.query('SELECT email, deleted FROM users WHERE id = $1', [page.userId]);
-    if (user?.deleted) {
+    // Keep a copy of the incident even before its own events arrive, to answer replies about it.
+    const [[incident], [who]] = await Promise.all([
+      em.query(
+        `INSERT INTO incidents (id, number, title, status, changed_at) VALUES ($1, $2, $3, 'triggered', $4)
+         ON CONFLICT (id) DO UPDATE SET title = CASE WHEN incidents.title = '' THEN EXCLUDED.title ELSE incidents.title END
+         RETURNING status, changed_at`,
+        [page.incidentId, page.incidentNumber, page.title, page.requestedAt],
+      ) as Promise<{ status: string; changed_at: Date }[]>,
+      em.query(
+        `SELECT (SELECT row_to_json(u) FROM (SELECT email, deleted FROM users WHERE id = $1) u) AS "user",
+           coalesce((SELECT json_agg(m ORDER BY m.created_at) FROM (SELECT id, type, value, verified_at IS NOT NULL AS verified, created_at FROM contact_methods WHERE user_id = $1) m), '[]') AS methods,
+           coalesce((SELECT json_agg(r) FROM (SELECT urgency, contact_method_id AS "contactMethodId", delay_minutes AS "delayMinutes" FROM notification_rules WHERE user_id = $1) r), '[]') AS rules`,
+        [page.userId],
+      ) as Promise<{ user: { email: string; deleted: boolean } | null; methods: ContactMethodInfo[]; rules: RuleInfo[] }[]>,
+    ]);
+    if (who!.user?.deleted) {
       this.logger.warn({ userId: page.userId, incidentId: page.incidentId }, 'page for a deleted user; nothing sent');
       return;
     }
-    // Keep a copy of the incident even before its own events arrive, to answer replies about it.
-    await em.query(
-      `INSERT INTO incidents (id, number, title, status, changed_at) VALUES ($1, $2, $3, 'triggered', $4)
-       ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title WHERE incidents.title = ''`,
-      [page.incidentId, page.incidentNumber, page.title, page.requestedAt],
-    );
-    const [incident]: { status: string; changed_at: Date }[] = await em.query('SELECT status, changed_at FROM incidents WHERE id = $1', [page.incidentId]);
-    if (incident && incident.status !== 'triggered' && incident.changed_at.getTime() >= new Date(page.requestedAt).getTime()) {
+    if (incident!.status !== 'triggered' && incident!.changed_at.getTime() >= new Date(page.requestedAt).getTime()) {
       // Acknowledged or resolved after this page was requested: it is stale (a re-trigger carries a later time).
-      this.logger.info({ incidentId: page.incidentId, pageId: page.pageId, status: incident.status }, 'page for an incident no longer triggered; nothing sent');
+      this.logger.info(
+        { incidentId: page.incidentId, pageId: page.pageId, status: incident!.status },
+        'page for an incident no longer triggered; nothing sent',
+      );
       return;
     }
-    const methods = (await em.query(`SELECT id, type, value, verified_at IS NOT NULL AS verified FROM contact_methods WHERE user_id = $1 ORDER BY created_at`, [
-      page.userId,
-    ])) as ContactMethodInfo[];
-    const rules: RuleInfo[] = await em.query(
-      `SELECT urgency, contact_method_id AS "contactMethodId", delay_minutes AS "delayMinutes" FROM notification_rules WHERE user_id = $1`,
-      [page.userId],
-    );
     // A user paged a moment after being created may not have reached notifier yet: use the email oncall put in the page.
-    const plan = planNotifications({ urgency: page.urgency, rules, methods, email: user?.email ?? page.userEmail });
+    const plan = planNotifications({ urgency: page.urgency, rules: who!.rules, methods: who!.methods, email: who!.user?.email ?? page.userEmail });
     const requested = new Date(page.requestedAt).getTime();
     const now = this.clock.now();
-    for (const p of plan) {
-      const due = new Date(requested + p.delayMinutes * 60_000);
-      const [row] = await this.insert(em, {
-        kind: 'page',
+    await this.insert(
+      em,
+      plan.map((p) => ({
+        kind: 'page' as const,
         pageId: page.pageId,
         incidentId: page.incidentId,
         userId: page.userId,
@@ -69,41 +72,40 @@ export class NotificationsService {
         contactMethodId: p.contactMethodId,
         ruleKey: p.ruleKey,
         page,
-        dueAt: due,
-        now,
-      });
-      if (row) await this.timers.schedule(em, SEND, sendKey(row), due, { id: row.id });
-    }
+        dueAt: new Date(requested + p.delayMinutes * 60_000),
+      })),
+      now,
+    );
   }
 
   /** Stakeholder updates go by email to each listed recipient, once per update and address. */
   async onStakeholderUpdate(em: EntityManager, u: EventData<'stakeholder-update.requested'>): Promise<void> {
     const content = stakeholderEmail(u);
     const now = this.clock.now();
-    const seen = new Set<string>();
-    for (const r of u.recipients) {
-      const to = r.email.toLowerCase();
-      if (seen.has(to)) continue;
-      seen.add(to);
-      const id = randomUUID();
-      const message: EmailMessage = { notificationId: id, to: r.email, ...content };
-      const [row] = await this.insert(em, {
-        id,
-        kind: 'stakeholder',
-        pageId: `update:${u.updateId}`,
-        incidentId: u.incidentId,
-        userId: null,
-        channel: 'email',
-        destination: r.email,
-        contactMethodId: null,
-        ruleKey: 'default',
-        page: { updateId: u.updateId, incidentNumber: u.number, title: u.title },
-        message,
-        dueAt: now,
-        now,
-      });
-      if (row) await this.timers.schedule(em, SEND, sendKey(row), now, { id: row.id });
-    }
+    // Each address once, however it is capitalised (the first spelling wins).
+    const recipients = [...new Map([...u.recipients].reverse().map((r) => [r.email.toLowerCase(), r.email])).values()];
+    await this.insert(
+      em,
+      recipients.map((to) => {
+        const id = randomUUID();
+        const message: EmailMessage = { notificationId: id, to, ...content };
+        return {
+          id,
+          kind: 'stakeholder' as const,
+          pageId: `update:${u.updateId}`,
+          incidentId: u.incidentId,
+          userId: null,
+          channel: 'email' as const,
+          destination: to,
+          contactMethodId: null,
+          ruleKey: 'default',
+          page: { updateId: u.updateId, incidentNumber: u.number, title: u.title },
+          message,
+          dueAt: now,
+        };
+      }),
+      now,
+    );
   }
 
   /** A pre-written message (a verification code) to send at once, outside rate limits and bundles. */
@@ -121,27 +123,35 @@ export class NotificationsService {
   ): Promise<void> {
     const id = randomUUID();
     const now = this.clock.now();
-    const [row] = await this.insert(em, {
-      id,
-      kind: input.kind,
-      pageId: input.key,
-      incidentId: null,
-      userId: input.userId,
-      channel: input.channel,
-      destination: input.destination,
-      contactMethodId: input.contactMethodId,
-      ruleKey: 'default',
-      page: {},
-      message: input.message(id),
-      dueAt: now,
+    await this.insert(
+      em,
+      [
+        {
+          id,
+          kind: input.kind,
+          pageId: input.key,
+          incidentId: null,
+          userId: input.userId,
+          channel: input.channel,
+          destination: input.destination,
+          contactMethodId: input.contactMethodId,
+          ruleKey: 'default',
+          page: {},
+          message: input.message(id),
+          dueAt: now,
+        },
+      ],
       now,
-    });
-    if (row) await this.timers.schedule(em, SEND, sendKey(row), now, { id: row.id });
+    );
   }
 
-  private insert(
+  /**
+   * Inserts notifications (those already there for the same page, channel, destination and rule
+   * are left alone) and schedules a send timer for each new one; returns the new ones.
+   */
+  private async insert(
     em: EntityManager,
-    n: {
+    rows: {
       id?: string;
       kind: NotificationKind;
       pageId: string;
@@ -154,29 +164,38 @@ export class NotificationsService {
       page: object;
       message?: object;
       dueAt: Date;
-      now: Date;
-    },
+    }[],
+    now: Date,
   ): Promise<NotificationRow[]> {
-    return em.query(
+    if (rows.length === 0) return [];
+    const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+    const inserted: NotificationRow[] = await em.query(
       `INSERT INTO notifications (id, kind, page_id, incident_id, user_id, channel, destination, contact_method_id, rule_key, status, page, message, due_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10::jsonb, $11::jsonb, $12, $13, $13)
+       SELECT id, kind, page_id, incident_id, user_id, channel, destination, contact_method_id, rule_key, 'queued', page, message, due_at, $13, $13
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::jsonb[], $11::jsonb[], $12::timestamptz[])
+         AS r(id, kind, page_id, incident_id, user_id, channel, destination, contact_method_id, rule_key, page, message, due_at)
        ON CONFLICT (page_id, channel, destination, rule_key) DO NOTHING RETURNING *`,
       [
-        n.id ?? randomUUID(),
-        n.kind,
-        n.pageId,
-        n.incidentId,
-        n.userId,
-        n.channel,
-        n.destination,
-        n.contactMethodId,
-        n.ruleKey,
-        JSON.stringify(n.page),
-        n.message ? JSON.stringify(n.message) : null,
-        n.dueAt,
-        n.now,
+        col((r) => r.id ?? randomUUID()),
+        col((r) => r.kind),
+        col((r) => r.pageId),
+        col((r) => r.incidentId),
+        col((r) => r.userId),
+        col((r) => r.channel),
+        col((r) => r.destination),
+        col((r) => r.contactMethodId),
+        col((r) => r.ruleKey),
+        col((r) => JSON.stringify(r.page)),
+        col((r) => (r.message ? JSON.stringify(r.message) : null)),
+        col((r) => r.dueAt.toISOString()),
+        now,
       ],
     );
+    await this.timers.scheduleManyIfAbsent(
+      em,
+      inserted.map((n) => ({ kind: SEND, key: sendKey(n), dueAt: n.due_at, payload: { id: n.id } })),
+    );
+    return inserted;
   }
 
   /** The incident was acknowledged, resolved or snoozed: nothing still waiting for it goes out. */
@@ -228,23 +247,25 @@ export class NotificationsService {
     if (reached || failed.channel === 'email') return;
     const [user]: { email: string }[] = await em.query('SELECT email FROM users WHERE id = $1 AND NOT deleted', [failed.user_id]);
     const email = user?.email ?? failed.page.userEmail;
-    const [row] = await this.insert(em, {
-      kind: 'page',
-      pageId: failed.page_id,
-      incidentId: failed.incident_id,
-      userId: failed.user_id,
-      channel: 'email',
-      destination: email,
-      contactMethodId: null,
-      ruleKey: 'failover',
-      page: failed.page,
-      dueAt: now,
+    const [row] = await this.insert(
+      em,
+      [
+        {
+          kind: 'page',
+          pageId: failed.page_id,
+          incidentId: failed.incident_id,
+          userId: failed.user_id,
+          channel: 'email',
+          destination: email,
+          contactMethodId: null,
+          ruleKey: 'failover',
+          page: failed.page,
+          dueAt: now,
+        },
+      ],
       now,
-    });
-    if (row) {
-      await this.timers.schedule(em, SEND, sendKey(row), now, { id: row.id });
-      this.logger.info({ pageId: failed.page_id, from: failed.channel }, 'message failed and nothing else is pending; emailing instead');
-    }
+    );
+    if (row) this.logger.info({ pageId: failed.page_id, from: failed.channel }, 'message failed and nothing else is pending; emailing instead');
   }
 
   /** notification.status-changed, for the incident's timeline. Verification codes are nobody else's business. */
