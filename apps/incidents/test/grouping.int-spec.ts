@@ -40,6 +40,11 @@ describe('incidents from alerts: grouping', () => {
     // A more severe alert raises the priority the alert set (P3 → P1); its title stays the first alert's.
     expect(joined).toMatchObject({ title: 'API latency high', priority: 'P1' });
     expect((await h.timeline(first.id)).filter((e) => e.kind === 'alert.joined')).toHaveLength(2);
+    const alerts = (await h.api.get(`/api/v1/incidents/${first.id}/alerts`)).body;
+    expect(alerts.map((a: { summary: string; status: string }) => [a.summary, a.status])).toEqual([
+      ['API latency high', 'triggered'],
+      ['Checkout errors', 'triggered'],
+    ]);
     await h.waitPublished(first.id, 'incident.priority-changed');
 
     h.advance(3); // six minutes after the first alert: outside the window

@@ -180,7 +180,7 @@ describe('incident lifecycle', () => {
     expect(priority.status).toBe(400);
     expect(priority.body.message).toContain('priority: must be one of P1, P2, P3, P4, P5');
     expect((await api.post(`/api/v1/incidents/${incident.id}/snooze`, {})).body.message).toContain('give either "minutes"');
-    expect((await api.get('/api/v1/incidents?status=open')).body.message).toContain('each status must be one of triggered, acknowledged, resolved');
+    expect((await api.get('/api/v1/incidents?status=closed')).body.message).toContain('each status must be one of triggered, acknowledged, resolved, open');
     expect((await api.get('/api/v1/incidents?cursor=nonsense')).body.message).toContain('cursor is not valid');
 
     // Viewers read; they do not act. No token: 401.
@@ -212,6 +212,8 @@ describe('incident lifecycle', () => {
     expect(await h.incidents(`serviceId=${serviceId}&priority=P3,P4`)).toHaveLength(2);
     await h.api.post(`/api/v1/incidents/${p1[0].id}/acknowledge`);
     expect((await h.incidents(`serviceId=${serviceId}&status=triggered,resolved`)).map((i) => i.id)).not.toContain(p1[0].id);
+    expect(await h.incidents(`serviceId=${serviceId}&status=open`)).toHaveLength(5);
+    expect(await h.incidents(`serviceId=${serviceId}&status=acknowledged`)).toHaveLength(1);
     const future = new Date(h.clock.now().getTime() + 3600_000).toISOString();
     expect(await h.incidents(`serviceId=${serviceId}&from=${encodeURIComponent(future)}`)).toHaveLength(0);
     expect(await h.incidents(`serviceId=${serviceId}&to=${encodeURIComponent(future)}`)).toHaveLength(5);

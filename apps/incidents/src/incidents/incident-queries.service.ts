@@ -14,6 +14,16 @@ export type IncidentView = Incident & {
   slas: SlaView[];
 };
 
+export interface IncidentAlert {
+  alertId: string;
+  dedupKey: string;
+  summary: string;
+  severity: string;
+  status: 'triggered' | 'resolved';
+  createdAt: Date;
+  resolvedAt: Date | null;
+}
+
 export interface IncidentFilter {
   status?: IncidentStatus[];
   serviceId?: string;
@@ -100,6 +110,17 @@ export class IncidentQueries {
       assignedTo: i.assignees.map((userId) => ({ userId, name: userName.get(userId) ?? null })),
       slas: slas.get(i.id) ?? [],
     }));
+  }
+
+  /** The alerts grouped into an incident, in the order they arrived. */
+  async alerts(id: string): Promise<IncidentAlert[]> {
+    const exists = await this.db.getRepository(Incident).existsBy({ id });
+    if (!exists) throw new NotFoundError('Incident', id);
+    return this.db.query(
+      `SELECT alert_id AS "alertId", dedup_key AS "dedupKey", summary, severity, status, created_at AS "createdAt", resolved_at AS "resolvedAt"
+       FROM incident_alerts WHERE incident_id = $1 ORDER BY created_at, alert_id LIMIT 1000`,
+      [id],
+    );
   }
 
   /** The timeline, oldest or newest first, keyset-paginated on the entry id. */

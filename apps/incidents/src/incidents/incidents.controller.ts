@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/auth';
 import { Commands } from '../directory/commands.js';
 import type { Actor, TimelineEntry } from './incident.entity.js';
-import { IncidentQueries, type IncidentView, type Page } from './incident-queries.service.js';
+import { IncidentQueries, type IncidentAlert, type IncidentView, type Page } from './incident-queries.service.js';
 import {
   ConferenceBridgeInput,
   IncidentId,
@@ -57,6 +57,12 @@ export class IncidentsController {
   @Get(':id')
   get(@Param('id', { schema: IncidentId }) id: string): Promise<IncidentView> {
     return this.queries.get(id);
+  }
+
+  /** The alerts grouped into the incident (up to 1,000), oldest first. */
+  @Get(':id/alerts')
+  alerts(@Param('id', { schema: IncidentId }) id: string): Promise<IncidentAlert[]> {
+    return this.queries.alerts(id);
   }
 
   @Get(':id/timeline')

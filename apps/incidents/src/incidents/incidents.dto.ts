@@ -6,19 +6,21 @@ export const IncidentId = z.uuid({ message: 'must be an incident id (a UUID)' })
 const STATUSES = ['triggered', 'acknowledged', 'resolved'] as const;
 const PRIORITIES = Priority.options;
 
-/** `a,b,c` or a repeated parameter, each value from a closed list. */
-function csv<T extends string>(values: readonly T[], what: string) {
+/** `a,b,c` or a repeated parameter, each value from a closed list (aliases expand to several values). */
+function csv<T extends string>(values: readonly T[], what: string, aliases: Record<string, T[]> = {}) {
+  const accepted = [...values, ...Object.keys(aliases)];
   return z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(values as [T, ...T[]], { message: `each ${what} must be one of ${values.join(', ')}` })));
+    .pipe(z.array(z.enum(accepted as [string, ...string[]], { message: `each ${what} must be one of ${accepted.join(', ')}` })))
+    .transform((list) => [...new Set(list.flatMap((s) => aliases[s] ?? [s as T]))]);
 }
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with a zone, e.g. 2025-01-31T09:00:00Z' });
 
 export const ListIncidentsQuery = z
   .strictObject({
-    status: csv(STATUSES, 'status').optional(),
+    status: csv(STATUSES, 'status', { open: ['triggered', 'acknowledged'] }).optional(),
     serviceId: z.uuid({ message: 'must be a service id (a UUID)' }).optional(),
     teamId: z.uuid({ message: 'must be a team id (a UUID)' }).optional(),
     priority: csv(PRIORITIES, 'priority').optional(),
