@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { buildEvent, topicOf, type EventInput, type EventType } from '#libs/contracts';
-import { TestWorld, eventually, produceRaw, queryDb, sleep, type KafkaTap } from '#libs/testing';
+import type { EventInput, EventType } from '#libs/contracts';
+import { TestWorld, eventually, queryDb, sleep, type KafkaTap } from '#libs/testing';
+import { publish } from './harness.js';
 
 /**
  * kill -9 of the incidents process inside the acknowledgement-timeout transaction: the incident
@@ -11,10 +12,7 @@ describe('incidents crash safety', () => {
   let tap: KafkaTap;
   afterAll(() => world.close());
 
-  async function emit<T extends EventType>(type: T, key: string, data: EventInput<T>): Promise<void> {
-    const event = buildEvent(type, key, data, { producer: 'test', correlationId: randomUUID() });
-    await produceRaw(world.infra.brokers, topicOf(type, world.prefix), [{ key, value: JSON.stringify(event) }]);
-  }
+  const emit = <T extends EventType>(type: T, key: string, data: EventInput<T>): Promise<void> => publish(world, type, key, data);
 
   it('killed while returning a timed-out acknowledgement to triggered: re-triggered once after restart', async () => {
     const incidents = await world.spawn('incidents', { TEST_CLOCK: 'true', CRASH_AT: 'timer.incident.ack-timeout.before-commit' });

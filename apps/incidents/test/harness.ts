@@ -1,9 +1,7 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { TokenService, type Role } from '#libs/auth';
 import { OffsetClock } from '#libs/clock';
 import { buildEvent, topicOf, type EventInput, type EventType } from '#libs/contracts';
-import { ensureTopics } from '#libs/messaging';
 import { Api, KafkaTap, TEST_AUTH_SECRET, TestWorld, eventually, produceRaw, type TappedMessage } from '#libs/testing';
 import { incidentsService } from '../src/service.js';
 
@@ -22,6 +20,21 @@ export interface ServiceOptions {
   autoResolveTimeoutSeconds?: number | null;
 }
 
+/** Publishes an event onto a world's real topic, as its producing service would. */
+export async function publish<T extends EventType>(world: TestWorld, type: T, key: string, data: EventInput<T>, occurredAt = new Date()): Promise<void> {
+  const event = buildEvent(type, key, data, { producer: 'test', correlationId: randomUUID(), occurredAt });
+  // Fresh topics on a busy shared broker may still be electing leaders: retriable errors are waited out.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await produceRaw(world.infra.brokers, topicOf(type, world.prefix), [{ key, value: JSON.stringify(event) }]);
+      return;
+    } catch (err) {
+      if (attempt >= 60 || !(err as { retriable?: boolean }).retriable) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /**
  * The incidents service running in this process with a test clock, driven the way production
  * drives it: events from its upstream services produced onto the real Kafka topics, commands
@@ -36,14 +49,6 @@ export class IncidentsHarness {
   tap!: KafkaTap;
 
   async start(): Promise<this> {
-    // Topics first, so the tap can subscribe before the service has created them.
-    const admin = new Kafka({ clientId: 'incidents-test', brokers: this.world.infra.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, this.world.prefix);
-    } finally {
-      await admin.disconnect();
-    }
     this.service = await this.world.start(incidentsService, { clock: this.clock });
     this.api = this.service.api;
     this.tap = await this.world.tap('incidents');
@@ -55,9 +60,8 @@ export class IncidentsHarness {
   }
 
   /** Publishes an event as its producing service would, onto the real topic. */
-  async emit<T extends EventType>(type: T, key: string, data: EventInput<T>, occurredAt = this.clock.now()): Promise<void> {
-    const event = buildEvent(type, key, data, { producer: 'test', correlationId: randomUUID(), occurredAt });
-    await produceRaw(this.world.infra.brokers, topicOf(type, this.world.prefix), [{ key, value: JSON.stringify(event) }]);
+  emit<T extends EventType>(type: T, key: string, data: EventInput<T>, occurredAt = this.clock.now()): Promise<void> {
+    return publish(this.world, type, key, data, occurredAt);
   }
 
   /** A service as oncall announces it; resolves once incidents has its copy. */
