@@ -17,6 +17,7 @@ import { IntegrationsService } from './integrations/integrations.service.js';
 import { MaintenanceController } from './maintenance/maintenance.controller.js';
 import { MaintenanceService } from './maintenance/maintenance.service.js';
 import { OpsgenieController } from './opsgenie/alert-api.controller.js';
+import { EventsV1Controller } from './pagerduty/events-v1.controller.js';
 import { EventsV2Controller } from './pagerduty/events-v2.controller.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
 
@@ -28,6 +29,7 @@ import { WebhooksController } from './webhooks/webhooks.controller.js';
     HeartbeatsController,
     ChangeEventsController,
     EventsV2Controller,
+    EventsV1Controller,
     OpsgenieController,
     WebhooksController,
     HeartbeatPingController,

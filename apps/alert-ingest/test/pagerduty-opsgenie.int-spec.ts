@@ -109,6 +109,21 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     expect(disabled.body.message).toBe(noKey.body.message);
   });
 
+  it('speaks Events API v1 too, at its own path and on /v2/enqueue (as Alertmanager sends it with a service_key)', async () => {
+    const { key, serviceId } = await t.integration('events-api-v2');
+    const v1 = (type: string, extra: Record<string, unknown> = {}) => ({ service_key: key, event_type: type, incident_key: 'v1-disk', event_action: '', payload: null, ...extra });
+    const res = await t.sender.post('/generic/2010-04-15/create_event.json', v1('trigger', { description: 'Disk full (v1)', details: { firing: 'db1' }, client: 'Alertmanager' }));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'success', message: 'Event processed', incident_key: 'v1-disk' });
+    await t.sender.post('/v2/enqueue', v1('trigger', { description: 'Disk full (v1)' }));
+    expect((await t.alerts(serviceId))[0]).toMatchObject({ dedupKey: 'v1-disk', summary: 'Disk full (v1)', count: 2, severity: 'critical' });
+    await t.sender.post('/generic/2010-04-15/create_event.json', v1('resolve'));
+    expect((await t.alerts(serviceId))[0].status).toBe('resolved');
+    const bad = await t.sender.post('/generic/2010-04-15/create_event.json', { service_key: key, event_type: 'trigger' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual(["'description' is required for trigger events"]);
+  });
+
   it('records change events without opening alerts', async () => {
     const { key, serviceId } = await t.integration('events-api-v2');
     const res = await t.sender.post('/v2/change/enqueue', {

@@ -5,13 +5,10 @@ import { IngestService } from '../alerts/ingest.service.js';
 import { IntegrationKeys } from '../integrations/integration-keys.js';
 import { senderErrorFilter } from '../integrations/ingest-errors.filter.js';
 import { ChangeEventsService } from '../changes/change-events.service.js';
+import { isEventV1 } from './events-v1.js';
+import { enqueueV1, pdError } from './events-v1.controller.js';
 import { dedupKeyFor, normalizeEventV2, parseChangeEvent, parseEventV2 } from './events-v2.js';
 
-const pdError = (status: number, message: string, errors?: string[]) => ({
-  status: status === 400 ? 'invalid event' : status === 429 ? 'throttle event' : status >= 500 ? 'unavailable' : 'unrecognized routing key',
-  message,
-  errors: errors ?? [message],
-});
 
 /** PagerDuty Events API v2, drop-in: point a sender's PagerDuty URL at Klaxon and keep its routing key format. */
 @Controller('v2')
@@ -27,6 +24,8 @@ export class EventsV2Controller {
   @Post('enqueue')
   @HttpCode(202)
   async enqueue(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+    // Alertmanager with a service_key sends Events API v1 bodies to whatever URL it is given.
+    if (isEventV1(body)) return enqueueV1(this.keys, this.ingest, body, res);
     const parsed = parseEventV2(body);
     if (!parsed.ok) {
       res.status(400);
