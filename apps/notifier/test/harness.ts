@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { OffsetClock } from '#libs/clock';
 import { buildEvent, topicOf, type EventInput, type EventType } from '#libs/contracts';
-import { eventually, freePort, produceRaw, TestWorld, type Api, type KafkaTap } from '#libs/testing';
+import { eventually, freePort, produceRaw, SmtpSink, TestWorld, type Api, type KafkaTap } from '#libs/testing';
 import { notifierService } from '../src/service.js';
 import { FakeFcm } from './fake-fcm.js';
 import { FakeTwilio, type FakeCall, type FakeSms } from './fake-twilio.js';
@@ -18,12 +18,14 @@ export class NotifierHarness {
   readonly clock = new OffsetClock();
   readonly twilio = new FakeTwilio();
   readonly fcm = new FakeFcm();
+  readonly smtp = new SmtpSink();
   api!: Api;
   url = '';
   tap!: KafkaTap;
 
-  async start(env: Record<string, string> = {}, opts: { twilio?: boolean; fcm?: boolean } = {}): Promise<this> {
-    await Promise.all([this.twilio.start(), this.fcm.start()]);
+  /** Real providers against local fakes by default; `false` leaves a channel in capture mode. */
+  async start(env: Record<string, string> = {}, opts: { twilio?: boolean; fcm?: boolean; smtp?: boolean } = {}): Promise<this> {
+    await Promise.all([this.twilio.start(), this.fcm.start(), this.smtp.start()]);
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const notifier = await this.world.start(notifierService, {
@@ -34,6 +36,7 @@ export class NotifierHarness {
         SEND_DEADLINE_SECONDS: '5',
         ...(opts.twilio === false ? {} : this.twilio.env()),
         ...(opts.fcm === false ? {} : this.fcm.env()),
+        ...(opts.smtp === false ? {} : { SMTP_URL: this.smtp.url, EMAIL_FROM: 'Klaxon <pager@klaxon.test>' }),
         ...env,
       },
     });
@@ -44,7 +47,7 @@ export class NotifierHarness {
 
   async stop(): Promise<void> {
     await this.world.close();
-    await Promise.all([this.twilio.stop(), this.fcm.stop()]);
+    await Promise.all([this.twilio.stop(), this.fcm.stop(), this.smtp.stop()]);
   }
 
   async publish<T extends EventType>(type: T, key: string, data: EventInput<T>): Promise<void> {

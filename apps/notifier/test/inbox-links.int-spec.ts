@@ -19,7 +19,7 @@ interface InboxMessage {
 describe('notifier in capture mode: the inbox, and signed acknowledge links', () => {
   const h = new NotifierHarness();
 
-  beforeAll(() => h.start({ LINK_TTL_MINUTES: '60' }, { twilio: false, fcm: false }));
+  beforeAll(() => h.start({ LINK_TTL_MINUTES: '60', RATE_LIMIT_SMS: 'off', USER_DAILY_PHONE_LIMIT: '2' }, { twilio: false, fcm: false, smtp: false }));
   afterAll(() => h.stop());
 
   const inbox = async (to: string): Promise<InboxMessage[]> => (await h.api.get(`/api/v1/inbox?to=${encodeURIComponent(to)}`)).body;
@@ -134,6 +134,25 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
         what: 'the resolve by keypress',
       },
     );
+  });
+
+  it('caps SMS and calls per user per day (USER_DAILY_PHONE_LIMIT): beyond it the page goes by email', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const created = await h.api.post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'sms', value: number });
+    const codeSms = await waitFor(number, (m) => m.body.includes('verification code'), 'the code');
+    await h.api.post(`/api/v1/users/${dana.id}/contact-methods/${created.body.id}/verify`, { code: /code is (\d{6})/.exec(codeSms.body)![1] });
+    await h.rules(dana.id, 'high', [{ contactMethodId: created.body.id, delayMinutes: 0 }]);
+    const pages: { incidentId: string }[] = [];
+    for (let i = 1; i <= 2; i++) {
+      pages.push(await h.page(dana, { title: `Page ${i} today` }));
+      await waitFor(number, (m) => m.body.includes(`Page ${i} today`), `page ${i} by SMS`);
+    }
+    pages.push(await h.page(dana, { title: 'Page 3 today' }));
+    await waitFor(dana.email, (m) => m.subject?.includes('Page 3 today') ?? false, 'the third page by email');
+    expect((await inbox(number)).filter((m) => m.body.startsWith('Klaxon #')).map((m) => m.body.includes('Page 3 today'))).toEqual([false, false]);
+    const refused = h.events('notification.status-changed', (d) => d.incidentId === pages[2]!.incidentId && d.channel === 'sms');
+    expect(refused).toEqual([expect.objectContaining({ status: 'failed', error: 'daily limit of 2 SMS and calls for this user reached' })]);
   });
 
   it('emails stakeholder updates to each listed recipient once', async () => {

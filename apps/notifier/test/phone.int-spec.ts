@@ -204,6 +204,13 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     h.advance(61_000);
     const second = await h.call(number, 2);
 
+    // A keypress must come from Twilio too.
+    const forged = await h.twilio.webhook(
+      (await import('./fake-twilio.js')).gatherAction(second.twiml),
+      { CallSid: second.sid, Digits: '4' },
+      { signature: 'c29tZW9uZSBlbHNl' },
+    );
+    expect(forged.status).toBe(403);
     const repeat = await h.twilio.press(second, '1');
     expect(spoken(repeat.text)[0]).toContain(`Incident ${incident.number} on Checkout API: Queue backlog.`);
     await h.twilio.callStatus(second, 'completed', 'machine_end_beep');
@@ -332,6 +339,22 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     await eventually(async () => tokens.every((t) => h.fcm.to(t).length === 1), { what: 'all six pushes delivered' });
     await sleep(500);
     expect(tokens.map((t) => h.fcm.to(t).length)).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
+  it('emails through SMTP in HTML and text with signed links, and the link acknowledges', async () => {
+    const dana = await h.user('Dana');
+    const incident = await h.page(dana, { title: 'Mail relay check' });
+    const mail = await eventually(async () => h.smtp.to(dana.email)[0], { what: 'the page email' });
+    expect(mail.from).toBe('pager@klaxon.test');
+    expect(mail.subject).toBe(`[Klaxon] #${incident.number} Checkout API: Mail relay check`);
+    const ack = new RegExp(`Acknowledge: (${h.url}/l/\\S+)`).exec(mail.text)![1]!;
+    expect(mail.text).toMatch(new RegExp(`Resolve: ${h.url}/l/\\S+`));
+    expect(mail.html).toContain(`href="${ack}"`);
+    expect(mail.messageId).toMatch(/@klaxon\.test>$/);
+    expect((await fetch(ack, { method: 'POST' })).status).toBe(200);
+    await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.source === 'email').length === 1, {
+      what: 'the acknowledgement',
+    });
   });
 
   it('forgets a push device FCM says is gone, and the page still reaches the user by email', async () => {

@@ -14,6 +14,13 @@ export class SmtpEmailProvider implements EmailProvider {
   ) {
     const url = new URL(smtpUrl);
     if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
+    // nodemailer waits minutes by default; a page must not (the send deadline is 30 s). The URL may override these.
+    for (const [k, v] of [
+      ['connectionTimeout', '10000'],
+      ['greetingTimeout', '10000'],
+      ['socketTimeout', '20000'],
+    ])
+      if (!url.searchParams.has(k)) url.searchParams.set(k, v);
     this.transport = nodemailer.createTransport(url.toString());
     this.domain = /@([^>]+)>?$/.exec(from)?.[1] ?? 'klaxon.local';
   }
