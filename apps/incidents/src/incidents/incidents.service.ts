@@ -143,8 +143,10 @@ export class IncidentsService implements OnModuleInit {
     );
     const number = row!.number;
     await this.recordAlert(em, alert, id);
-    await this.timeline.add(em, id, 'incident.triggered', { reason: 'new', priority, urgency }, MONITOR);
-    await this.timeline.add(em, id, 'alert.joined', { alertId: alert.alertId, summary: alert.summary, dedupKey: alert.dedupKey, severity: alert.severity }, MONITOR);
+    await this.timeline.addMany(em, id, [
+      { kind: 'incident.triggered', details: { reason: 'new', priority, urgency }, actor: MONITOR },
+      { kind: 'alert.joined', details: { alertId: alert.alertId, summary: alert.summary, dedupKey: alert.dedupKey, severity: alert.severity }, actor: MONITOR },
+    ]);
     await this.slas.start(em, { id, number, serviceId: alert.serviceId, priority }, now);
     await this.scheduleAutoResolve(em, id, svc, now);
     await this.outbox.publish(em, 'incident.triggered', id, {

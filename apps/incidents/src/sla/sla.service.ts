@@ -100,13 +100,19 @@ export class SlaService implements OnModuleInit {
 
   // ---- lifecycle hooks ----------------------------------------------------------------------------
 
-  /** A new incident: both clocks start now, with the targets of the service's policy for its priority. */
+  /** A new incident: both clocks start now, with the targets of the service's policy for its priority (one statement). */
   async start(em: EntityManager, incident: SlaIncident, at: Date): Promise<void> {
-    const targets = await this.targets(em, incident.serviceId, incident.priority);
-    for (const goal of SLA_GOALS) {
-      const clock: SlaClock = { goal, targetSeconds: targets[goal], startedAt: at, pausedMs: 0, pausedSince: null, stoppedAt: null, breachedAt: null };
-      await em.query('INSERT INTO incident_slas (incident_id, goal, target_seconds, started_at) VALUES ($1, $2, $3, $4)', [incident.id, goal, clock.targetSeconds, at]);
-      await this.reschedule(em, incident.id, clock);
+    const rows: { goal: SlaGoal; target_seconds: number | null }[] = await em.query(
+      `INSERT INTO incident_slas (incident_id, goal, target_seconds, started_at)
+       SELECT $1, g.goal, CASE g.goal WHEN 'acknowledge' THEN p.acknowledge_seconds ELSE p.resolve_seconds END, $4
+       FROM (VALUES ('acknowledge'), ('resolve')) AS g (goal)
+       LEFT JOIN sla_policies p ON p.service_id = $2 AND p.priority = $3
+       RETURNING goal, target_seconds`,
+      [incident.id, incident.serviceId, incident.priority, at],
+    );
+    for (const r of rows) {
+      if (r.target_seconds === null) continue;
+      await this.reschedule(em, incident.id, { goal: r.goal, targetSeconds: r.target_seconds, startedAt: at, pausedMs: 0, pausedSince: null, stoppedAt: null, breachedAt: null });
     }
   }
 
