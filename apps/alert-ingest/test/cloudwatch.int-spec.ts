@@ -68,7 +68,7 @@ describe('AWS CloudWatch alarms through SNS', () => {
         OldStateValue: 'OK',
         Trigger: { MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB', Dimensions: [{ name: 'LoadBalancer', value: 'app/checkout/abc' }] },
       }),
-      Timestamp: '2024-05-01T10:00:01.000Z',
+      Timestamp: new Date().toISOString(),
       UnsubscribeURL: `${sns.base}/?Action=Unsubscribe`,
     });
 
@@ -95,7 +95,7 @@ describe('AWS CloudWatch alarms through SNS', () => {
       TopicArn: TOPIC,
       Message: `You have chosen to subscribe to the topic ${TOPIC}.`,
       SubscribeURL: `${sns.base}/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=token-123`,
-      Timestamp: '2024-05-01T09:00:00.000Z',
+      Timestamp: new Date().toISOString(),
     };
     const forged = sign(confirmation, makeCertificate().key);
     const refused = await deliver(forged);
@@ -123,6 +123,9 @@ describe('AWS CloudWatch alarms through SNS', () => {
     const otherTopic = await deliver(sign({ ...alarm('ALARM'), TopicArn: 'arn:aws:sns:eu-west-1:123456789012:someone-else' }));
     expect(otherTopic.status).toBe(403);
     expect(otherTopic.body.message).toContain('is not allowed for this integration');
+    const replay = await deliver(sign({ ...alarm('ALARM'), Timestamp: new Date(Date.now() - 3 * 86400_000).toISOString() }));
+    expect(replay.status).toBe(403);
+    expect(replay.body.message).toContain('refusing a replay');
     const notJson = await t.sender.post(`/integrations/cloudwatch/${key}`, 'hello', { 'content-type': 'text/plain' });
     expect(notJson.status).toBe(400);
   });

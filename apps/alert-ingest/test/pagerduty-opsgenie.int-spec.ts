@@ -124,6 +124,23 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     expect(bad.body.errors).toEqual(["'description' is required for trigger events"]);
   });
 
+  it('rotates keys (the old one stops at once) and keeps management behind a token with the right role', async () => {
+    const { key, id, serviceId } = await t.integration('events-api-v2');
+    const rotated = await t.admin.post(`/api/v1/integrations/${id}/rotate-key`);
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.key).toMatch(/^[0-9a-f]{32}$/);
+    expect(rotated.body.integration.keyHint).toBe(`…${rotated.body.key.slice(-4)}`);
+    expect(JSON.stringify(await t.admin.get(`/api/v1/integrations?serviceId=${serviceId}`))).not.toContain(rotated.body.key);
+    expect((await t.sender.post('/v2/enqueue', trigger(key, 'old-key'))).status).toBe(403);
+    expect((await t.sender.post('/v2/enqueue', trigger(rotated.body.key, 'new-key'))).status).toBe(202);
+
+    expect((await t.sender.get('/api/v1/integrations')).status).toBe(401);
+    expect((await t.sender.post('/api/v1/integrations', { serviceId, type: 'opsgenie', name: 'x' })).status).toBe(401);
+    const unknownType = await t.admin.post('/api/v1/integrations', { serviceId, type: 'nagios', name: 'x' });
+    expect(unknownType.status).toBe(400);
+    expect(unknownType.body.message).toContain('type');
+  });
+
   it('records change events without opening alerts', async () => {
     const { key, serviceId } = await t.integration('events-api-v2');
     const res = await t.sender.post('/v2/change/enqueue', {

@@ -196,6 +196,14 @@ describe('Alertmanager, Grafana and generic webhooks; heartbeats', () => {
     });
     expect(types).toEqual(['alert.triggered', 'alert.resolved']);
 
+    // Disabled, a heartbeat cannot expire however long it stays silent.
+    await t.sender.get(`/heartbeats/${hb.key}`);
+    expect((await t.admin.post(`/api/v1/integrations/${hb.id}/disable`)).body.enabled).toBe(false);
+    t.clock.advance(3600_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await t.alerts(serviceId)).map((a) => a.status)).toEqual(['resolved']);
+    expect((await t.sender.get(`/heartbeats/${hb.key}`)).status).toBe(403);
+
     expect((await t.sender.post('/v2/heartbeats/no-such/ping', undefined, { authorization: `GenieKey ${og.key}` })).status).toBe(404);
     expect((await t.sender.get('/heartbeats/0123456789abcdef0123456789abcdef')).status).toBe(403);
     const dup = await t.admin.post('/api/v1/integrations', { serviceId, type: 'heartbeat', name: 'nightly-backup', config: { intervalSeconds: 60 } });

@@ -10,6 +10,8 @@ import { plainError, senderErrorFilter } from '../integrations/ingest-errors.fil
 import { SnsFetcher, SnsUnreachableError } from './sns-fetcher.js';
 import { certificateProblem, notificationEvents, signatureValid, SnsMessageSchema } from './sns.js';
 
+const MAX_MESSAGE_AGE_MS = 24 * 3600 * 1000;
+
 /**
  * AWS CloudWatch alarms through an SNS HTTPS subscription to /integrations/cloudwatch/<key>.
  * Order matters: parse, check the key, check the topic is allow-listed, verify the signature
@@ -59,6 +61,9 @@ export class CloudWatchController {
     const invalid = certificateProblem(pem, new Date());
     if (invalid) throw new ForbiddenException(`SNS signature not verified: ${invalid}`);
     if (!signatureValid(m, pem)) throw new ForbiddenException('SNS signature does not verify: the message was not sent by SNS or was altered');
+    // SNS gives up retrying within hours; a signed message days old is a replay, not a delivery.
+    const sent = Date.parse(m.Timestamp);
+    if (!Number.isFinite(sent) || Math.abs(Date.now() - sent) > MAX_MESSAGE_AGE_MS) throw new ForbiddenException('SNS message Timestamp is more than a day away from now: refusing a replay');
 
     if (m.Type === 'SubscriptionConfirmation') {
       const problem = m.SubscribeURL ? this.sns.problemWith(m.SubscribeURL) : 'is missing';
