@@ -339,6 +339,9 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     await eventually(async () => tokens.every((t) => h.fcm.to(t).length === 1), { what: 'all six pushes delivered' });
     await sleep(500);
     expect(tokens.map((t) => h.fcm.to(t).length)).toEqual([1, 1, 1, 1, 1, 1]);
+    const metrics = (await h.api.get('/metrics')).body as string;
+    expect(metrics).toMatch(/klaxon_notifier_provider_calls_total\{channel="push",provider="fcm",outcome="not-sent"[^}]*\} ([5-9]|\d\d)/);
+    expect(metrics).toMatch(/klaxon_notifier_circuit_open\{channel="push"[^}]*\} 0/);
   });
 
   it('emails through SMTP in HTML and text with signed links, and the link acknowledges', async () => {

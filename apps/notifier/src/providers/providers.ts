@@ -4,7 +4,9 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '#libs/clock';
 import { CONFIG } from '#libs/config';
-import { LOGGER } from '#libs/platform';
+import { LOGGER, METRICS } from '#libs/platform';
+import type { Metrics } from '#libs/observability';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { NotifierConfig } from '../config.js';
 import { CaptureProvider } from './capture.provider.js';
 import { CHANNELS, type Channel } from './channel.js';
@@ -42,15 +44,48 @@ export function createProviders(c: NotifierConfig, db: DataSource): Providers {
 export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
   private readonly providers: Providers;
   private readonly breakers = new Map<Channel, CircuitBreaker>();
+  private readonly calls: Counter<'channel' | 'provider' | 'outcome'>;
+  private readonly callSeconds: Histogram<'channel' | 'provider'>;
 
   constructor(
     @InjectDataSource() db: DataSource,
     @Inject(CONFIG) config: NotifierConfig,
     @Inject(CLOCK) clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS) metrics: Metrics,
   ) {
     this.providers = createProviders(config, db);
     for (const ch of CHANNELS) this.breakers.set(ch, new CircuitBreaker(clock, config.CIRCUIT_FAILURE_THRESHOLD, config.CIRCUIT_OPEN_SECONDS * 1000));
+    const registers = [metrics.registry];
+    this.calls = new Counter({
+      name: 'klaxon_notifier_provider_calls_total',
+      help: 'Provider calls by channel, provider and outcome (sent, permanent, not-sent, unknown, circuit-open)',
+      labelNames: ['channel', 'provider', 'outcome'],
+      registers,
+    });
+    this.callSeconds = new Histogram({
+      name: 'klaxon_notifier_provider_call_seconds',
+      help: 'Time a provider took to take (or refuse) a message',
+      labelNames: ['channel', 'provider'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    const breakers = this.breakers;
+    new Gauge({
+      name: 'klaxon_notifier_circuit_open',
+      help: "1 while a channel's provider circuit is open (the provider is not called), else 0",
+      labelNames: ['channel'],
+      registers,
+      collect() {
+        for (const [channel, b] of breakers) this.set({ channel }, b.state === 'open' ? 1 : 0);
+      },
+    });
+    metrics.gauge('klaxon_notifier_overdue_notifications', 'Notifications due more than a minute ago and still waiting', async () => {
+      const [row] = await db.query(`SELECT count(*)::int AS n FROM notifications WHERE status = 'queued' AND due_at < $1`, [
+        new Date(clock.now().getTime() - 60_000),
+      ]);
+      return row.n;
+    });
   }
 
   onModuleInit(): void {
@@ -73,11 +108,15 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
   async send<C extends Channel>(channel: C, message: MessageOf[C]): Promise<{ providerMessageId: string }> {
     const breaker = this.breakers.get(channel)!;
     const provider = this.get(channel);
-    if (!breaker.tryAcquire())
+    if (!breaker.tryAcquire()) {
+      this.calls.inc({ channel, provider: provider.name, outcome: 'circuit-open' });
       throw new ProviderError(`${provider.name} ${channel} is failing; not called until it recovers (circuit open)`, 'not-sent', false, true);
+    }
+    const timer = this.callSeconds.startTimer({ channel, provider: provider.name });
     try {
       const result = await provider.send(message);
       breaker.success();
+      this.calls.inc({ channel, provider: provider.name, outcome: 'sent' });
       return result;
     } catch (err) {
       const raw = err instanceof ProviderError ? err : new ProviderError((err as Error)?.message ?? String(err), 'unknown');
@@ -85,7 +124,10 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
       const e = new ProviderError(maskContacts(raw.message), raw.kind, raw.invalidDestination, raw.circuitOpen);
       if (e.kind === 'permanent') breaker.release();
       else breaker.failure();
+      this.calls.inc({ channel, provider: provider.name, outcome: e.kind });
       throw e;
+    } finally {
+      timer();
     }
   }
 
