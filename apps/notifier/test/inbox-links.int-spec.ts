@@ -151,8 +151,13 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     pages.push(await h.page(dana, { title: 'Page 3 today' }));
     await waitFor(dana.email, (m) => m.subject?.includes('Page 3 today') ?? false, 'the third page by email');
     expect((await inbox(number)).filter((m) => m.body.startsWith('Klaxon #')).map((m) => m.body.includes('Page 3 today'))).toEqual([false, false]);
-    const refused = h.events('notification.status-changed', (d) => d.incidentId === pages[2]!.incidentId && d.channel === 'sms');
-    expect(refused).toEqual([expect.objectContaining({ status: 'failed', error: 'daily limit of 2 SMS and calls for this user reached' })]);
+    const refused = await eventually(
+      async () => h.events('notification.status-changed', (d) => d.incidentId === pages[2]!.incidentId && d.channel === 'sms')[0],
+      {
+        what: 'the refused SMS announced',
+      },
+    );
+    expect(refused).toMatchObject({ status: 'failed', error: 'daily limit of 2 SMS and calls for this user reached' });
   });
 
   it('emails stakeholder updates to each listed recipient once', async () => {

@@ -101,9 +101,13 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     h.advance(3 * 60_000);
     await sleep(1500);
     expect(h.twilio.callsTo(number).filter((c) => !/verification/.test(c.twiml))).toHaveLength(0);
-    expect(
-      h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'voice' && d.status === 'cancelled'),
-    ).toHaveLength(1);
+    await eventually(
+      async () =>
+        h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'voice' && d.status === 'cancelled').length === 1,
+      {
+        what: 'the call cancelled',
+      },
+    );
 
     // A second reply: already done, and by whom.
     const again = await h.twilio.sms(h.inboundSmsUrl, number, 'ack');
@@ -180,8 +184,13 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
       `This is Klaxon. Incident ${incident.number} on Checkout API: Payments down. Press 4 to acknowledge, 6 to resolve, 5 to escalate, or 1 to hear this again.`,
     );
     expect(call.machineDetection).toBe('Enable');
-    const failed = h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'sms' && d.status === 'failed');
-    expect(failed).toEqual([expect.objectContaining({ error: 'Twilio error 30003 (failed)', destination: `***${number.slice(-4)}` })]);
+    const failed = await eventually(
+      async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'sms' && d.status === 'failed')[0],
+      {
+        what: 'the failed SMS announced',
+      },
+    );
+    expect(failed).toMatchObject({ error: 'Twilio error 30003 (failed)', destination: `***${number.slice(-4)}` });
 
     // The person picks up and presses 4.
     const answer = await h.twilio.press(call, '4');
