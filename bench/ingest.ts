@@ -60,6 +60,10 @@ export default async function ingestBench(args: string[]): Promise<void> {
     console.log(
       `durable: unique ${u.n}/${rows[0]!.accepted}, duplicates counted ${d.n}/${rows[1]!.accepted}, Alertmanager alerts ${a.n}/${rows[2]!.accepted}, steady ${s.n}/${rows[3]!.accepted}`,
     );
+    const metrics = String((await admin.get('/metrics')).body);
+    const sum = Number(/^klaxon_ingest_batch_requests_sum\S* (\S+)$/m.exec(metrics)?.[1] ?? 0);
+    const count = Number(/^klaxon_ingest_batch_requests_count\S* (\S+)$/m.exec(metrics)?.[1] ?? 0);
+    console.log(`group commit: ${count} transactions for ${sum} requests (${(sum / Math.max(1, count)).toFixed(1)} requests per commit on average)`);
     client.close();
     if (profile) await ingest.stop('SIGTERM');
 

@@ -41,6 +41,9 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     await sleep(500);
     expect(t.eventsOf(serviceId, 'alert.triggered')).toHaveLength(1);
     expect(t.eventsOf(serviceId, 'alert.deduplicated')).toHaveLength(1);
+    const metrics = (await t.sender.get('/metrics')).body as string;
+    expect(metrics).toMatch(/klaxon_ingest_events_total\{type="events-api-v2",outcome="deduplicated"[^}]*\} (1\d|[2-9]\d)/);
+    expect(metrics).toContain('klaxon_ingest_batch_requests_bucket');
   });
 
   it('accepts and ignores acknowledge and resolve for a key with no open alert', async () => {

@@ -6,6 +6,7 @@ import { CONFIG } from '#libs/config';
 import { errorMessage, isTransientInfrastructureError, sleep } from '#libs/messaging';
 import { LOGGER, METRICS } from '#libs/platform';
 import type { Metrics } from '#libs/observability';
+import { Counter, Histogram } from 'prom-client';
 import type { IngestConfig } from '../config.js';
 import { AlertWriter, type IngestItem, type IngestResult } from './alert-writer.js';
 import { RateLimitedError, RateLimiter, type RateLimit } from '../integrations/rate-limit.js';
@@ -20,6 +21,8 @@ import { GroupCommitter, OverloadedError, type ItemResult } from './group-commit
 export class IngestService {
   private readonly committer: GroupCommitter<IngestItem, IngestResult>;
   private readonly limiter = new RateLimiter();
+  private readonly events: Counter<'type' | 'outcome'>;
+  private readonly batchSize: Histogram;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -30,6 +33,18 @@ export class IngestService {
   ) {
     this.committer = new GroupCommitter((items) => this.writeBatch(items), { maxBatch: config.INGEST_MAX_BATCH, maxQueued: config.INGEST_MAX_QUEUED, concurrency: config.INGEST_WRITERS });
     metrics.gauge('klaxon_ingest_queued_events', 'Accepted events waiting for their group commit', async () => this.committer.queued);
+    this.events = new Counter({
+      name: 'klaxon_ingest_events_total',
+      help: 'Events received from senders, by integration type and outcome (created, deduplicated, acknowledged, resolved, ignored, redelivered)',
+      labelNames: ['type', 'outcome'],
+      registers: [metrics.registry],
+    });
+    this.batchSize = new Histogram({
+      name: 'klaxon_ingest_batch_requests',
+      help: 'Requests written per transaction (group commit)',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers: [metrics.registry],
+    });
   }
 
   /**
@@ -45,7 +60,10 @@ export class IngestService {
       if (!taken.ok) throw new RateLimitedError(taken.retryAfterSeconds);
     }
     try {
-      return await this.committer.submit(item, weight);
+      const result = await this.committer.submit(item, weight);
+      if (result.redelivered) this.events.inc({ type: item.integration.type, outcome: 'redelivered' }, Math.max(1, item.events.length));
+      else for (const o of result.outcomes) this.events.inc({ type: item.integration.type, outcome: o.outcome });
+      return result;
     } catch (err) {
       if (err instanceof OverloadedError) throw unavailable(err.message);
       if (isTransientInfrastructureError(err)) {
@@ -57,6 +75,7 @@ export class IngestService {
   }
 
   private async writeBatch(items: IngestItem[]): Promise<ItemResult<IngestResult>[]> {
+    this.batchSize.observe(items.length);
     try {
       const results = await this.inTransaction(items);
       return results.map((value) => ({ ok: true, value }));
