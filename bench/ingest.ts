@@ -9,11 +9,12 @@ import { Alertmanager, TestWorld, expectOk, queryDb } from '#libs/testing';
  * is installed, the same client measures Alertmanager's own intake (POST /api/v2/alerts, in
  * memory) on the same machine, side by side.
  *
- *   npm run bench -- ingest [events=20000] [concurrency=64]
+ *   npm run bench -- ingest [events=20000] [concurrency=64] [scenarios=unique,duplicate,batch,steady]
  */
 export default async function ingestBench(args: string[]): Promise<void> {
   const total = Number(args[0] ?? 20000);
   const concurrency = Number(args[1] ?? 64);
+  const only = new Set((args[2] ?? 'unique,duplicate,batch,steady').split(','));
   const world = new TestWorld();
   const rows: Row[] = [];
   try {
@@ -43,13 +44,20 @@ export default async function ingestBench(args: string[]): Promise<void> {
       });
 
     await client.run(200, (i) => ({ path: '/v2/enqueue', body: pdEvent(`warm-${i}`) })); // warm-up: connections, JIT, caches
-    rows.push(await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`u-${i}`) }), 'Klaxon PagerDuty v2, unique events, 1 per request'));
-    rows.push(await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`dup-${i % 10}`) }), 'Klaxon PagerDuty v2, duplicates of 10 keys'));
     const batch = 100;
-    rows.push(
-      await client.run(Math.ceil(total / batch), (i) => ({ path: `/integrations/alertmanager/${am.key}`, body: amBatch(i * batch, batch) }), `Klaxon Alertmanager webhook, unique, ${batch} per request`, batch),
-    );
-    rows.push(await client.steady(1000, 10, (i) => ({ path: '/v2/enqueue', body: pdEvent(`steady-${i}`) }), 'Klaxon PagerDuty v2 at a steady 1,000 events/s for 10 s'));
+    const klaxon: Partial<Record<'unique' | 'duplicate' | 'batch' | 'steady', Row>> = {};
+    if (only.has('unique')) klaxon.unique = await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`u-${i}`) }), 'Klaxon PagerDuty v2, unique events, 1 per request');
+    if (only.has('duplicate')) klaxon.duplicate = await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`dup-${i % 10}`) }), 'Klaxon PagerDuty v2, duplicates of 10 keys');
+    if (only.has('batch')) {
+      klaxon.batch = await client.run(
+        Math.ceil(total / batch),
+        (i) => ({ path: `/integrations/alertmanager/${am.key}`, body: amBatch(i * batch, batch) }),
+        `Klaxon Alertmanager webhook, unique, ${batch} per request`,
+        batch,
+      );
+    }
+    if (only.has('steady')) klaxon.steady = await client.steady(1000, 10, (i) => ({ path: '/v2/enqueue', body: pdEvent(`steady-${i}`) }), 'Klaxon PagerDuty v2 at a steady 1,000 events/s for 10 s');
+    rows.push(...Object.values(klaxon));
 
     // Durability: every accepted event is in PostgreSQL.
     const db = world.databaseUrl('alert-ingest');
@@ -58,7 +66,8 @@ export default async function ingestBench(args: string[]): Promise<void> {
     const [a] = await queryDb(db, `SELECT count(*)::int AS n FROM alerts WHERE integration_type = 'alertmanager'`);
     const [s] = await queryDb(db, `SELECT count(*)::int AS n FROM alerts WHERE dedup_key LIKE 'steady-%'`);
     console.log(
-      `durable: unique ${u.n}/${rows[0]!.accepted}, duplicates counted ${d.n}/${rows[1]!.accepted}, Alertmanager alerts ${a.n}/${rows[2]!.accepted}, steady ${s.n}/${rows[3]!.accepted}`,
+      `durable (stored/accepted): unique ${u.n}/${klaxon.unique?.accepted ?? 0}, duplicates counted ${d.n}/${klaxon.duplicate?.accepted ?? 0}, ` +
+        `Alertmanager alerts ${a.n}/${klaxon.batch?.accepted ?? 0}, steady ${s.n}/${klaxon.steady?.accepted ?? 0}`,
     );
     const metrics = String((await admin.get('/metrics')).body);
     const sum = Number(/^klaxon_ingest_batch_requests_sum\S* (\S+)$/m.exec(metrics)?.[1] ?? 0);
@@ -73,9 +82,9 @@ export default async function ingestBench(args: string[]): Promise<void> {
         const amClient = new Client(amProc.url, concurrency);
         const amAlert = (i: number) => ({ labels: { alertname: 'Bench', instance: `host-${i}` }, annotations: { summary: `Bench ${i}` } });
         await amClient.run(200, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(1e9 + i)]) }));
-        rows.push(await amClient.run(total, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i)]) }), 'Alertmanager 0.25 API v2, unique alerts, 1 per request'));
-        rows.push(await amClient.run(total, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i % 10)]) }), 'Alertmanager 0.25 API v2, duplicates of 10 alerts'));
-        rows.push(
+        if (only.has('unique')) rows.push(await amClient.run(total, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i)]) }), 'Alertmanager 0.25 API v2, unique alerts, 1 per request'));
+        if (only.has('duplicate')) rows.push(await amClient.run(total, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i % 10)]) }), 'Alertmanager 0.25 API v2, duplicates of 10 alerts'));
+        if (only.has('batch')) rows.push(
           await amClient.run(
             Math.ceil(total / batch),
             (i) => ({ path: '/api/v2/alerts', body: JSON.stringify(Array.from({ length: batch }, (_, j) => amAlert(2e6 + i * batch + j))) }),
@@ -83,7 +92,7 @@ export default async function ingestBench(args: string[]): Promise<void> {
             batch,
           ),
         );
-        rows.push(await amClient.steady(1000, 10, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(3e6 + i)]) }), 'Alertmanager 0.25 API v2 at a steady 1,000 alerts/s for 10 s'));
+        if (only.has('steady')) rows.push(await amClient.steady(1000, 10, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(3e6 + i)]) }), 'Alertmanager 0.25 API v2 at a steady 1,000 alerts/s for 10 s'));
         amClient.close();
       } finally {
         await amProc.stop();
