@@ -144,6 +144,18 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     expect(unknownType.body.message).toContain('type');
   });
 
+  it('changes nothing when a sender retries with the same Idempotency-Key', async () => {
+    const { key, serviceId } = await t.integration('events-api-v2');
+    for (let i = 0; i < 3; i++) expect((await t.sender.post('/v2/enqueue', trigger(key, 'retried'), { 'idempotency-key': 'attempt-1' })).status).toBe(202);
+    expect((await t.alerts(serviceId))[0].count).toBe(1);
+    const og = await t.integration('opsgenie', undefined, serviceId);
+    const genie = { authorization: `GenieKey ${og.key}`, 'idempotency-key': 'og-1' };
+    await t.sender.post('/v2/alerts', { message: 'Retried', alias: 'og-retried' }, genie);
+    const again = await t.sender.post('/v2/alerts', { message: 'Retried', alias: 'og-retried' }, genie);
+    expect((await t.sender.request('GET', `/v2/alerts/requests/${again.body.requestId}`, undefined, genie)).body.data.status).toBe('Request was already processed');
+    expect((await t.alerts(serviceId, '&dedupKey=og-retried'))[0].count).toBe(1);
+  });
+
   it('records change events without opening alerts', async () => {
     const { key, serviceId } = await t.integration('events-api-v2');
     const res = await t.sender.post('/v2/change/enqueue', {

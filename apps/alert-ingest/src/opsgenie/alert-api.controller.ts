@@ -42,7 +42,12 @@ export class OpsgenieController {
 
   @Post('alerts')
   @HttpCode(202)
-  async create(@Headers('authorization') authorization: string | undefined, @Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+  async create(
+    @Headers('authorization') authorization: string | undefined,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
     const started = performance.now();
     const parsed = parseOpsgenie(CreateAlertSchema, body);
     if (!parsed.ok) {
@@ -52,7 +57,7 @@ export class OpsgenieController {
     const integration = await this.auth(authorization);
     const requestId = randomUUID();
     const event = normalizeCreate(parsed.value);
-    await this.ingest.submit({ integration, events: [event], request: { id: requestId, action: 'Create', alias: event.dedupKey } });
+    await this.ingest.submit({ integration, events: [event], request: { id: requestId, action: 'Create', alias: event.dedupKey }, deliveryId: idempotencyKey?.slice(0, 200) || undefined });
     return envelope(started, requestId, { result: 'Request will be processed' });
   }
 

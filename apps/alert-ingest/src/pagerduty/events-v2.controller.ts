@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
 import { Public } from '#libs/auth';
 import { IngestService } from '../alerts/ingest.service.js';
@@ -23,7 +23,7 @@ export class EventsV2Controller {
 
   @Post('enqueue')
   @HttpCode(202)
-  async enqueue(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+  async enqueue(@Body() body: unknown, @Headers('idempotency-key') idempotencyKey: string | undefined, @Res({ passthrough: true }) res: Response): Promise<unknown> {
     // Alertmanager with a service_key sends Events API v1 bodies to whatever URL it is given.
     if (isEventV1(body)) return enqueueV1(this.keys, this.ingest, body, res);
     const parsed = parseEventV2(body);
@@ -34,7 +34,8 @@ export class EventsV2Controller {
     const integration = await this.keys.authenticate(parsed.event.routing_key, ['events-api-v2'], 'routing_key');
     const dedupKey = dedupKeyFor(parsed.event);
     // Answered only after the alert and its event are committed: a 202 is never lost.
-    await this.ingest.submit({ integration, events: [normalizeEventV2(parsed.event, dedupKey)] });
+    // A sender that retries with the same Idempotency-Key changes nothing the second time.
+    await this.ingest.submit({ integration, events: [normalizeEventV2(parsed.event, dedupKey)], deliveryId: idempotencyKey?.slice(0, 200) || undefined });
     return { status: 'success', message: 'Event processed', dedup_key: dedupKey };
   }
 
