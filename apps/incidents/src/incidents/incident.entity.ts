@@ -1,10 +1,13 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { z } from 'zod';
+import type { ActionSource } from '#libs/contracts';
 import type { IncidentStatus, Priority } from './lifecycle.js';
 
+/** Who did something and how: the `by` of incident events, named from the users copy. */
 export interface Actor {
   userId: string | null;
   name: string | null;
-  source: 'api' | 'email' | 'sms' | 'voice' | 'push' | 'monitor' | 'timeout' | 'system';
+  source: z.output<typeof ActionSource>;
 }
 
 @Entity('incidents')
