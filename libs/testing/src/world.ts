@@ -130,12 +130,20 @@ export class TestWorld {
 
   async tap(...topics: TopicId[]): Promise<KafkaTap> {
     // The services create their topics when they reach Kafka; a tap may be first.
-    const admin = new Kafka({ clientId: 'klaxon-test-admin', brokers: this.infra.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, this.prefix);
-    } finally {
-      await admin.disconnect();
+    // Racing a service that creates them too, the broker may answer "does not host this
+    // topic-partition" for a moment: try again.
+    for (let attempt = 1; ; attempt++) {
+      const admin = new Kafka({ clientId: 'klaxon-test-admin', brokers: this.infra.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+      try {
+        await admin.connect();
+        await ensureTopics(admin, this.prefix);
+        break;
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        await new Promise((r) => setTimeout(r, 300 * attempt));
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
     }
     // Right after a service creates its topics the broker may not have elected their leaders yet
     // ("does not host this topic-partition"): such retriable errors are waited out.
