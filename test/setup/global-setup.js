@@ -65,6 +65,7 @@ export default async function globalSetup() {
 
   process.env.KLAXON_TEST_RUN = runId;
   process.env.KLAXON_TEST_KAFKA = brokers;
+  if (process.env.KAFKA_BROKERS) process.env.KLAXON_TEST_KAFKA_SHARED = '1';
   process.env.KLAXON_TEST_PG = pgBase;
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
   globalThis.__KLAXON_TEST_STATE__ = state;

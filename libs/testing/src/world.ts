@@ -165,5 +165,20 @@ export class TestWorld {
     await Promise.all(this.taps.map((t) => t.stop().catch(() => undefined)));
     await Promise.all(this.running.map((s) => s.close().catch(() => undefined)));
     await Promise.all(this.processes.map((p) => p.stop('SIGKILL').catch(() => undefined)));
+    // On a broker shared between runs (KAFKA_BROKERS given), remove this world's topics so they do
+    // not pile up; a broker the setup started is thrown away whole at the end of the run.
+    if (process.env.KLAXON_TEST_KAFKA_SHARED === '1') await this.deleteTopics().catch(() => undefined);
+  }
+
+  private async deleteTopics(): Promise<void> {
+    const kafka = new Kafka({ clientId: 'klaxon-test-cleanup', brokers: this.infra.brokers.split(','), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const mine = (await admin.listTopics()).filter((t) => t.startsWith(this.prefix));
+      if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 30000 });
+    } finally {
+      await admin.disconnect();
+    }
   }
 }
