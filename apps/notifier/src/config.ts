@@ -80,6 +80,8 @@ export const NotifierEnv = CommonEnv.extend({
   RATE_LIMIT_VOICE: rateLimit('1/1m,3/15m'),
   RATE_LIMIT_PUSH: rateLimit('6/1m'),
   RATE_LIMIT_EMAIL: rateLimit('6/1m'),
+  /** Status updates ("#12 acknowledged by Sam") per contact method: counted apart from pages, so they never hold one back. */
+  RATE_LIMIT_STATUS: rateLimit('1/1m'),
   /** SMS plus calls to one user in 24 hours; beyond it pages fail over to push and email. */
   USER_DAILY_PHONE_LIMIT: z.coerce.number().int().min(1).max(10000).default(200),
 

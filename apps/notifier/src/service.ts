@@ -3,6 +3,7 @@ import type { ServiceDefinition } from '#libs/platform';
 import { NotifierEnv } from './config.js';
 import { NotifierInitial1764300000000 } from './migrations/1764300000000-notifier-initial.js';
 import { NotifierChannels1764600000000 } from './migrations/1764600000000-notifier-channels.js';
+import { NotifierStatusUpdates1764700000000 } from './migrations/1764700000000-notifier-status-updates.js';
 import { NotifierModule } from './notifier.module.js';
 
 export const notifierService: ServiceDefinition<typeof NotifierEnv> = {
@@ -10,6 +11,6 @@ export const notifierService: ServiceDefinition<typeof NotifierEnv> = {
   env: NotifierEnv,
   module: (config) => NotifierModule.forConfig(config),
   entities: [],
-  migrations: [MessagingTables1764200000000, NotifierInitial1764300000000, NotifierChannels1764600000000],
+  migrations: [MessagingTables1764200000000, NotifierInitial1764300000000, NotifierChannels1764600000000, NotifierStatusUpdates1764700000000],
   consumes: ['pages', 'incidents', 'directory'],
 };

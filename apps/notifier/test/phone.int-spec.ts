@@ -134,6 +134,30 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     expect(h.events('responder.action', (d) => d.incidentId === incident.incidentId)).toHaveLength(0);
   });
 
+  it('tells people a page reached when someone else acknowledges (status updates), without holding back their next page', async () => {
+    const dana = await h.user('Dana');
+    const sam = await h.user('Sam');
+    const number = newNumber();
+    const smsId = await h.phone(dana.id, 'sms', number);
+    const patched = await h.api.patch(`/api/v1/users/${dana.id}/contact-methods/${smsId}`, { statusUpdates: true });
+    expect(patched.body).toMatchObject({ statusUpdates: true });
+    await h.rules(dana.id, 'high', [{ contactMethodId: smsId, delayMinutes: 0 }]);
+    const first = await h.page(dana, { title: 'Shared outage' });
+    await h.sms(number, `Klaxon #${first.number}`);
+    h.advance(60_000);
+
+    await h.acknowledged(first, { userId: sam.id, name: null });
+    const update = await h.sms(number, `acknowledged by`);
+    expect(update.body).toBe(`Klaxon: #${first.number} acknowledged by Sam.`);
+    // Updates count apart from pages: the next page goes at once.
+    const second = await h.page(dana, { title: 'Next outage' });
+    await h.sms(number, `Klaxon #${second.number}`);
+
+    const voice = await h.api.post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'voice', value: newNumber(), statusUpdates: true });
+    expect(voice.status).toBe(400);
+    expect(voice.body.message).toBe('status updates go by SMS, push or email, not by phone call');
+  });
+
   it('refuses SMS replies with a forged or missing signature, and acts on none of them', async () => {
     const dana = await h.user('Dana');
     const number = newNumber();

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { z } from 'zod';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/auth';
 import { assertSelfOrAdmin } from './access.js';
-import { ContactMethodsService, CreateContactMethod, type ContactMethod } from './contact-methods.service.js';
+import { ContactMethodsService, CreateContactMethod, UpdateContactMethod, type ContactMethod } from './contact-methods.service.js';
 
 export const UserId = z.uuid({ message: 'must be a user id (a UUID)' });
 const Id = z.uuid({ message: 'must be a contact method id (a UUID)' });
@@ -35,6 +35,18 @@ export class ContactMethodsController {
   ): Promise<ContactMethod> {
     assertSelfOrAdmin(p, userId);
     return this.methods.create(userId, body);
+  }
+
+  /** Renames it, or turns status updates on or off. */
+  @Patch(':id')
+  update(
+    @Param('userId', { schema: UserId }) userId: string,
+    @Param('id', { schema: Id }) id: string,
+    @Body({ schema: UpdateContactMethod }) body: UpdateContactMethod,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<ContactMethod> {
+    assertSelfOrAdmin(p, userId);
+    return this.methods.update(userId, id, body);
   }
 
   @Delete(':id')

@@ -30,8 +30,15 @@ export const CreateContactMethod = z.strictObject({
     .string()
     .regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as US')
     .optional(),
+  /** Also tell this contact method when someone else acknowledges or resolves an incident it was paged for (not for voice). */
+  statusUpdates: z.boolean().default(false),
 });
 export type CreateContactMethod = z.output<typeof CreateContactMethod>;
+
+export const UpdateContactMethod = z
+  .strictObject({ label: z.string().trim().max(100).optional(), statusUpdates: z.boolean().optional() })
+  .refine((u) => u.label !== undefined || u.statusUpdates !== undefined, { message: 'send "label" and/or "statusUpdates"' });
+export type UpdateContactMethod = z.output<typeof UpdateContactMethod>;
 
 export interface ContactMethod {
   id: string;
@@ -40,6 +47,7 @@ export interface ContactMethod {
   value: string;
   label: string;
   verified: boolean;
+  statusUpdates: boolean;
   createdAt: string;
 }
 
@@ -55,6 +63,7 @@ interface ContactMethodRow {
   verification_attempts: number;
   verification_sent_at: Date | null;
   verification_sends: number;
+  status_updates: boolean;
   created_at: Date;
 }
 
@@ -62,7 +71,16 @@ const PUSH_TOKEN = /^[A-Za-z0-9_:\-.]{20,4096}$/;
 const Email = z.email();
 
 function toApi(r: ContactMethodRow): ContactMethod {
-  return { id: r.id, userId: r.user_id, type: r.type, value: r.value, label: r.label, verified: r.verified_at !== null, createdAt: r.created_at.toISOString() };
+  return {
+    id: r.id,
+    userId: r.user_id,
+    type: r.type,
+    value: r.value,
+    label: r.label,
+    verified: r.verified_at !== null,
+    statusUpdates: r.status_updates,
+    createdAt: r.created_at.toISOString(),
+  };
 }
 
 /**
@@ -87,18 +105,33 @@ export class ContactMethodsService {
 
   async create(userId: string, input: CreateContactMethod): Promise<ContactMethod> {
     const value = this.normalize(input);
+    if (input.statusUpdates && input.type === 'voice') throw new InvalidInputError('status updates go by SMS, push or email, not by phone call');
     return this.db.transaction(async (em) => {
       await this.requireUser(em, userId);
       const id = randomUUID();
       const now = this.clock.now();
       const phone = input.type === 'sms' || input.type === 'voice';
       const [row]: ContactMethodRow[] = await em.query(
-        `INSERT INTO contact_methods (id, user_id, type, value, label, verified_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        `INSERT INTO contact_methods (id, user_id, type, value, label, verified_at, status_updates, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (user_id, type, value) DO NOTHING RETURNING *`,
-        [id, userId, input.type, value, input.label, phone ? null : now, now],
+        [id, userId, input.type, value, input.label, phone ? null : now, input.statusUpdates, now],
       );
       if (!row) throw new ConflictError(`this user already has ${input.type} contact method ${value}`);
       if (phone) await this.sendCode(em, row, now);
+      return toApi((await this.find(em, userId, id))!);
+    });
+  }
+
+  async update(userId: string, id: string, input: UpdateContactMethod): Promise<ContactMethod> {
+    return this.db.transaction(async (em) => {
+      const row = await this.find(em, userId, id, true);
+      if (!row) throw new NotFoundError('Contact method', id);
+      if (input.statusUpdates && row.type === 'voice') throw new InvalidInputError('status updates go by SMS, push or email, not by phone call');
+      await em.query('UPDATE contact_methods SET label = coalesce($2, label), status_updates = coalesce($3, status_updates) WHERE id = $1', [
+        id,
+        input.label ?? null,
+        input.statusUpdates ?? null,
+      ]);
       return toApi((await this.find(em, userId, id))!);
     });
   }

@@ -30,6 +30,13 @@ export class IncidentEventsController {
   async onAcknowledged(@Payload() e: EventData<'incident.acknowledged'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(ctx.manager, e, 'acknowledged', e.by, e.acknowledgedAt);
     await this.notifications.cancelForIncident(ctx.manager, e.incidentId);
+    await this.notifications.onIncidentChanged(ctx.manager, {
+      incidentId: e.incidentId,
+      number: e.number,
+      status: 'acknowledged',
+      byUserId: e.by.userId,
+      byName: e.by.name,
+    });
   }
 
   @OnEvent('incident.snoozed')
@@ -42,6 +49,13 @@ export class IncidentEventsController {
   async onResolved(@Payload() e: EventData<'incident.resolved'>, @Ctx() ctx: EventContext): Promise<void> {
     await this.record(ctx.manager, e, 'resolved', e.by, e.resolvedAt);
     await this.notifications.cancelForIncident(ctx.manager, e.incidentId);
+    await this.notifications.onIncidentChanged(ctx.manager, {
+      incidentId: e.incidentId,
+      number: e.number,
+      status: 'resolved',
+      byUserId: e.by.userId,
+      byName: e.by.name ?? (e.by.source === 'monitor' ? 'the monitoring tool' : null),
+    });
   }
 
   private async record(

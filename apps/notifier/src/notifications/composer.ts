@@ -5,8 +5,8 @@ import type { NotifierConfig } from '../config.js';
 import { LinksService } from '../links/links.service.js';
 import type { MessageOf } from '../providers/provider.js';
 import { assignReplyCode } from '../replies/reply-codes.js';
-import { pageEmail, pageItem, pagePush, pageSms, pageVoiceScript, type ActionLinks, type PageItem } from './content.js';
-import type { NotificationRow } from './notification.js';
+import { pageEmail, pageItem, pagePush, pageSms, pageVoiceScript, statusMessage, type ActionLinks, type PageItem } from './content.js';
+import type { NotificationRow, StatusUpdate } from './notification.js';
 
 /**
  * Turns the notifications going out together (one, or a bundle to the same person and channel)
@@ -23,6 +23,7 @@ export class MessageComposer {
 
   async compose(em: EntityManager, members: NotificationRow[], now: Date): Promise<MessageOf[keyof MessageOf]> {
     const lead = members[0]!;
+    if (lead.kind === 'status') return this.composeStatus(members);
     const items = uniqueIncidents(members);
     const incidentIds = items.map((i) => i.incidentId);
     const userId = lead.user_id!;
@@ -96,6 +97,35 @@ export class MessageComposer {
           ],
         };
       }
+    }
+  }
+
+  private composeStatus(members: NotificationRow[]): MessageOf[keyof MessageOf] {
+    const lead = members[0]!;
+    const updates = members.map((m) => m.page as unknown as StatusUpdate).sort((a, b) => a.incidentNumber - b.incidentNumber);
+    const m = statusMessage(updates.map((u) => u.line));
+    switch (lead.channel) {
+      case 'sms':
+        return {
+          notificationId: lead.id,
+          to: lead.destination,
+          body: m.sms,
+          statusCallbackUrl: `${this.config.PUBLIC_URL}/api/v1/twilio/sms/status?n=${lead.id}`,
+        };
+      case 'push':
+        return {
+          notificationId: lead.id,
+          token: lead.destination,
+          title: m.title,
+          body: updates.map((u) => u.line).join('\n'),
+          urgency: 'low',
+          critical: false,
+          data: { kind: 'status', incidentIds: updates.map((u) => u.incidentId).join(','), incidentNumbers: updates.map((u) => u.incidentNumber).join(',') },
+        };
+      case 'email':
+        return { notificationId: lead.id, to: lead.destination, subject: m.subject, text: m.text, html: m.html };
+      default:
+        throw new Error(`status updates are not sent by ${lead.channel}`);
     }
   }
 }

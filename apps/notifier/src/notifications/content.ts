@@ -142,6 +142,28 @@ export function stakeholderEmail(u: EventData<'stakeholder-update.requested'>): 
   return { subject, text, html };
 }
 
+// ---- status updates ----------------------------------------------------------------------------
+
+/** "#12 acknowledged by Sam." */
+export function statusLine(number: number, status: 'acknowledged' | 'resolved', by: string | null): string {
+  return `#${number} ${status}${by ? ` by ${by}` : ''}.`;
+}
+
+/** One or several status updates to one place, in one message. */
+export function statusMessage(lines: string[]): { subject: string; text: string; html: string; sms: string; title: string } {
+  const subject = truncate(lines.length === 1 ? `[Klaxon] ${lines[0]!.replace(/\.$/, '')}` : `[Klaxon] ${lines.length} incident updates`, 250);
+  const text = ['Klaxon incident updates:', '', ...lines, '', 'You get these because you asked for status updates on this contact method.'].join('\n');
+  const html = `<!doctype html><html><body style="font-family:sans-serif"><ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
+<p style="color:#666;font-size:.9em">You get these because you asked for status updates on this contact method.</p></body></html>`;
+  return {
+    subject,
+    text,
+    html,
+    sms: truncate(`Klaxon: ${lines.join(' ')}`, SMS_MAX),
+    title: lines.length === 1 ? `Klaxon: ${lines[0]}` : `Klaxon: ${lines.length} incident updates`,
+  };
+}
+
 // ---- SMS --------------------------------------------------------------------------------------
 
 /** One SMS segment is 160 GSM characters; pages stay near that so they arrive as one message. */

@@ -93,7 +93,8 @@ export class DeliveryService implements OnModuleInit {
     const [n]: PendingRow[] = await em.query(`${WITH_INCIDENT} WHERE n.id = $1 FOR UPDATE OF n`, [timer.payload.id]);
     if (!n || n.status !== 'queued') return;
     const now = this.clock.now();
-    if (n.kind !== 'page') {
+    if (n.kind === 'verification' || n.kind === 'stakeholder') {
+      // Written in advance, sent at once: never rate limited, never bundled.
       const refusal = await this.refusal(em, n, now);
       if (refusal) return this.fail(em, [n], refusal, now);
       const openUntil = this.providers.openUntil(n.channel);
@@ -113,10 +114,11 @@ export class DeliveryService implements OnModuleInit {
       // and channel meanwhile goes with it.
       return this.postpone(em, n, allowedAt, now);
     }
+    // Pages and status updates each bundle with their own kind, and count against their own limit.
     const others: PendingRow[] = await em.query(
-      `${WITH_INCIDENT} WHERE n.channel = $1 AND n.destination = $2 AND n.user_id = $3 AND n.kind = 'page' AND n.status = 'queued'
+      `${WITH_INCIDENT} WHERE n.channel = $1 AND n.destination = $2 AND n.user_id = $3 AND n.kind = $6 AND n.status = 'queued'
          AND n.id <> $4 AND n.due_at <= $5 ORDER BY n.due_at, n.id FOR UPDATE OF n SKIP LOCKED`,
-      [n.channel, n.destination, n.user_id, n.id, now],
+      [n.channel, n.destination, n.user_id, n.id, now, n.kind],
     );
     const closed = others.filter(incidentClosed);
     if (closed.length) await this.cancel(em, closed, now);
@@ -321,7 +323,7 @@ export class DeliveryService implements OnModuleInit {
         n.contact_method_id,
       ]);
       if (!cm) return 'the contact method was removed';
-      if (!cm.verified && n.kind === 'page') return 'the contact method is not verified';
+      if (!cm.verified && n.kind !== 'verification') return 'the contact method is not verified';
     }
     if (n.channel === 'sms') {
       const [out]: unknown[] = await em.query('SELECT 1 FROM sms_opt_outs WHERE number = $1', [n.destination]);
@@ -338,11 +340,11 @@ export class DeliveryService implements OnModuleInit {
   }
 
   private async rateLimitedUntil(em: EntityManager, n: NotificationRow, now: Date): Promise<Date | null> {
-    const limits = this.limits[n.channel];
+    const limits = n.kind === 'status' ? this.config.RATE_LIMIT_STATUS : this.limits[n.channel];
     if (limits.length === 0) return null;
     const recent: { started_at: Date }[] = await em.query(
-      `SELECT started_at FROM notifications WHERE channel = $1 AND destination = $2 AND kind = 'page' AND id = bundle_id AND started_at > $3`,
-      [n.channel, n.destination, new Date(now.getTime() - longestWindowMs(limits))],
+      `SELECT started_at FROM notifications WHERE channel = $1 AND destination = $2 AND kind = $4 AND id = bundle_id AND started_at > $3`,
+      [n.channel, n.destination, new Date(now.getTime() - longestWindowMs(limits)), n.kind],
     );
     return nextAllowedAt(
       recent.map((r) => r.started_at),

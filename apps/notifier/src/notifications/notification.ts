@@ -2,7 +2,14 @@ import type { Channel, MessageOf } from '../providers/provider.js';
 import type { Page } from './content.js';
 
 export type NotificationStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'undelivered' | 'cancelled' | 'unknown';
-export type NotificationKind = 'page' | 'verification' | 'stakeholder';
+export type NotificationKind = 'page' | 'verification' | 'stakeholder' | 'status';
+
+/** What a status update says (kept in `page` until it is sent, bundled with others to the same place). */
+export interface StatusUpdate {
+  incidentId: string;
+  incidentNumber: number;
+  line: string;
+}
 
 /** A row of `notifications`: one message Klaxon owes someone, and what became of it. */
 export interface NotificationRow {

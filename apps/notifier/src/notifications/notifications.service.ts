@@ -9,8 +9,8 @@ import { Outbox, Timers } from '#libs/messaging';
 import { LOGGER } from '#libs/platform';
 import type { Channel, EmailMessage, MessageOf } from '../providers/provider.js';
 import { planNotifications, type ContactMethodInfo, type RuleInfo } from '../rules/plan.js';
-import { maskDestination, stakeholderEmail, type Page } from './content.js';
-import { incidentTimerPrefix, SEND, sendKey, type NotificationKind, type NotificationRow } from './notification.js';
+import { maskDestination, stakeholderEmail, statusLine, type Page } from './content.js';
+import { incidentTimerPrefix, SEND, sendKey, type NotificationKind, type NotificationRow, type StatusUpdate } from './notification.js';
 
 /**
  * What notifier owes people, decided in the consumer's (or API's) transaction: page requests
@@ -104,6 +104,46 @@ export class NotificationsService {
           dueAt: now,
         };
       }),
+      now,
+    );
+  }
+
+  /**
+   * Someone acknowledged or resolved an incident: each other person it reached, on each of their
+   * contact methods that asked for status updates, is told who did it.
+   */
+  async onIncidentChanged(
+    em: EntityManager,
+    e: { incidentId: string; number: number; status: 'acknowledged' | 'resolved'; byUserId: string | null; byName: string | null },
+  ): Promise<void> {
+    const recipients: { id: string; user_id: string; type: Channel; value: string; by_name: string | null }[] = await em.query(
+      `SELECT DISTINCT cm.id, cm.user_id, cm.type, cm.value, (SELECT name FROM users WHERE id = $2) AS by_name
+       FROM notifications n JOIN contact_methods cm ON cm.user_id = n.user_id
+       WHERE n.incident_id = $1 AND n.kind = 'page' AND n.status IN ('sent', 'delivered') AND n.user_id IS DISTINCT FROM $2
+         AND cm.status_updates AND cm.verified_at IS NOT NULL`,
+      [e.incidentId, e.byUserId],
+    );
+    if (recipients.length === 0) return;
+    const update: StatusUpdate = {
+      incidentId: e.incidentId,
+      incidentNumber: e.number,
+      line: statusLine(e.number, e.status, e.byName ?? recipients[0]!.by_name),
+    };
+    const now = this.clock.now();
+    await this.insert(
+      em,
+      recipients.map((r) => ({
+        kind: 'status' as const,
+        pageId: `status:${e.incidentId}:${e.status}`,
+        incidentId: e.incidentId,
+        userId: r.user_id,
+        channel: r.type,
+        destination: r.value,
+        contactMethodId: r.id,
+        ruleKey: 'default',
+        page: update,
+        dueAt: now,
+      })),
       now,
     );
   }
@@ -279,7 +319,8 @@ export class NotificationsService {
     await this.outbox.publishMany(
       em,
       rows
-        .filter((n) => n.kind !== 'verification')
+        // Verification codes and status updates are nobody else's business.
+        .filter((n) => n.kind === 'page' || n.kind === 'stakeholder')
         .map((n) => {
           const d = detail(n);
           const data: EventInput<'notification.status-changed'> = {
