@@ -6,6 +6,11 @@ import { notifierService } from '../src/service.js';
 import { FakeFcm } from './fake-fcm.js';
 import { FakeTwilio, type FakeCall, type FakeSms } from './fake-twilio.js';
 
+/** `eventually` with room for a loaded machine: events go through the outbox relay and Kafka before a tap sees them. */
+export function soon<T>(fn: () => Promise<T | undefined | false | null>, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+  return eventually(fn, { timeoutMs: 30000, ...opts });
+}
+
 let incidentNumber = 100;
 
 /**
@@ -131,13 +136,13 @@ export class NotifierHarness {
 
   /** Waits for the next SMS to a number whose body matches. */
   sms(to: string, match: RegExp | string, what?: string): Promise<FakeSms> {
-    return eventually(async () => this.twilio.smsTo(to).find((s) => (typeof match === 'string' ? s.body.includes(match) : match.test(s.body))), {
+    return soon(async () => this.twilio.smsTo(to).find((s) => (typeof match === 'string' ? s.body.includes(match) : match.test(s.body))), {
       what: what ?? `an SMS to ${to} matching ${match}`,
     });
   }
 
   call(to: string, nth = 1): Promise<FakeCall> {
-    return eventually(async () => this.twilio.callsTo(to).filter((c) => !/verification code/.test(c.twiml))[nth - 1], { what: `call #${nth} to ${to}` });
+    return soon(async () => this.twilio.callsTo(to).filter((c) => !/verification code/.test(c.twiml))[nth - 1], { what: `call #${nth} to ${to}` });
   }
 
   pageSms(to: string): FakeSms[] {

@@ -1,5 +1,5 @@
-import { eventually, sleep } from '#libs/testing';
-import { NotifierHarness, newNumber } from './harness.js';
+import { sleep } from '#libs/testing';
+import { NotifierHarness, newNumber, soon } from './harness.js';
 
 interface InboxMessage {
   notification_id: string | null;
@@ -23,7 +23,7 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
   afterAll(() => h.stop());
 
   const inbox = async (to: string): Promise<InboxMessage[]> => (await h.api.get(`/api/v1/inbox?to=${encodeURIComponent(to)}`)).body;
-  const waitFor = (to: string, match: (m: InboxMessage) => boolean, what: string) => eventually(async () => (await inbox(to)).find(match), { what });
+  const waitFor = (to: string, match: (m: InboxMessage) => boolean, what: string) => soon(async () => (await inbox(to)).find(match), { what });
 
   it('shows the page email with links that ask before acknowledging, then act once', async () => {
     const dana = await h.user('Dana');
@@ -47,7 +47,7 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     const done = await fetch(ack, { method: 'POST' });
     expect(done.status).toBe(200);
     expect(await done.text()).toContain(`Acknowledged #${incident.number} (Disk full on db1).`);
-    const action = await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId)[0], { what: 'the acknowledgement' });
+    const action = await soon(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId)[0], { what: 'the acknowledgement' });
     expect(action).toMatchObject({ action: 'acknowledge', source: 'email', userId: dana.id });
 
     const again = await fetch(ack, { method: 'POST' });
@@ -78,7 +78,7 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     const res = await fetch(resolveUrl, { method: 'POST', headers: { accept: 'application/json' } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ action: 'resolve', message: `Resolved #${incident.number} (From the lock screen).` });
-    await eventually(
+    await soon(
       async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.action === 'resolve' && d.source === 'push').length === 1,
       {
         what: 'the resolve from push',
@@ -101,7 +101,7 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     const answered = await h.api.post('/api/v1/inbox/sms-replies', { from: number, body: '1a' });
     expect(answered.status).toBe(200);
     expect(answered.body.reply).toBe(`Acknowledged #${incident.number} (Login errors).`);
-    await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.source === 'sms').length === 1, {
+    await soon(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.source === 'sms').length === 1, {
       what: 'the acknowledgement',
     });
     const thread = await inbox(number);
@@ -128,7 +128,7 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     const call = await waitFor(number, (m) => m.channel === 'voice' && m.body.includes(`Incident ${incident.number}`), 'the captured call');
     const pressed = await h.api.post(`/api/v1/inbox/calls/${call.notification_id}/keys`, { digits: '6' });
     expect(pressed.body).toEqual({ say: `Resolved incident ${incident.number} (Worker crash loop). Goodbye.`, hangUp: true });
-    await eventually(
+    await soon(
       async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.action === 'resolve' && d.source === 'voice').length === 1,
       {
         what: 'the resolve by keypress',
@@ -151,12 +151,9 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     pages.push(await h.page(dana, { title: 'Page 3 today' }));
     await waitFor(dana.email, (m) => m.subject?.includes('Page 3 today') ?? false, 'the third page by email');
     expect((await inbox(number)).filter((m) => m.body.startsWith('Klaxon #')).map((m) => m.body.includes('Page 3 today'))).toEqual([false, false]);
-    const refused = await eventually(
-      async () => h.events('notification.status-changed', (d) => d.incidentId === pages[2]!.incidentId && d.channel === 'sms')[0],
-      {
-        what: 'the refused SMS announced',
-      },
-    );
+    const refused = await soon(async () => h.events('notification.status-changed', (d) => d.incidentId === pages[2]!.incidentId && d.channel === 'sms')[0], {
+      what: 'the refused SMS announced',
+    });
     expect(refused).toMatchObject({ status: 'failed', error: 'daily limit of 2 SMS and calls for this user reached' });
   });
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TokenService } from '#libs/auth';
-import { eventually, queryDb, sleep, TEST_AUTH_SECRET } from '#libs/testing';
+import { queryDb, sleep, TEST_AUTH_SECRET } from '#libs/testing';
 import { spoken } from './fake-twilio.js';
-import { NotifierHarness, newNumber } from './harness.js';
+import { NotifierHarness, newNumber, soon } from './harness.js';
 
 /**
  * Paging by push, SMS and voice through the real twilio and firebase-admin SDKs (talking to local
@@ -76,7 +76,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     ]);
 
     const incident = await h.page(dana, { title: 'Checkout latency above 2 s' });
-    const push = await eventually(async () => h.fcm.to('fcm-token-dana-pixel-0123456789')[0], { what: 'the push' });
+    const push = await soon(async () => h.fcm.to('fcm-token-dana-pixel-0123456789')[0], { what: 'the push' });
     expect(push.message.notification).toEqual({ title: `#${incident.number} Checkout API`, body: 'Checkout latency above 2 s' });
     expect(push.message.android?.priority).toBe('high');
     expect(push.message.apns?.headers?.['apns-priority']).toBe('10');
@@ -95,13 +95,13 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const reply = await h.twilio.sms(h.inboundSmsUrl, number, '1a');
     expect(reply.status).toBe(200);
     expect(reply.text).toContain(`<Message>Acknowledged #${incident.number} (Checkout latency above 2 s).</Message>`);
-    const action = await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId)[0], { what: 'responder.action' });
+    const action = await soon(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId)[0], { what: 'responder.action' });
     expect(action).toMatchObject({ action: 'acknowledge', userId: dana.id, source: 'sms' });
 
     h.advance(3 * 60_000);
     await sleep(1500);
     expect(h.twilio.callsTo(number).filter((c) => !/verification/.test(c.twiml))).toHaveLength(0);
-    await eventually(
+    await soon(
       async () =>
         h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'voice' && d.status === 'cancelled').length === 1,
       {
@@ -122,12 +122,9 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const incident = await h.page(dana);
     await h.sms(number, `Klaxon #${incident.number}`);
     await h.acknowledged(incident, { userId: null, name: 'Sam' });
-    await eventually(
-      async () => (await queryDb(db(), `SELECT 1 FROM incidents WHERE id = $1 AND status = 'acknowledged'`, [incident.incidentId])).length === 1,
-      {
-        what: 'notifier to hear of the acknowledgement',
-      },
-    );
+    await soon(async () => (await queryDb(db(), `SELECT 1 FROM incidents WHERE id = $1 AND status = 'acknowledged'`, [incident.incidentId])).length === 1, {
+      what: 'notifier to hear of the acknowledgement',
+    });
     const reply = await h.twilio.sms(h.inboundSmsUrl, number, 'ack 1');
     expect(reply.text).toContain(`<Message>#${incident.number} was already acknowledged by Sam.</Message>`);
     await sleep(300);
@@ -208,7 +205,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
       `This is Klaxon. Incident ${incident.number} on Checkout API: Payments down. Press 4 to acknowledge, 6 to resolve, 5 to escalate, or 1 to hear this again.`,
     );
     expect(call.machineDetection).toBe('Enable');
-    const failed = await eventually(
+    const failed = await soon(
       async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'sms' && d.status === 'failed')[0],
       {
         what: 'the failed SMS announced',
@@ -220,7 +217,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const answer = await h.twilio.press(call, '4');
     expect(answer.status).toBe(200);
     expect(spoken(answer.text)).toEqual([`Acknowledged incident ${incident.number} (Payments down). Goodbye.`]);
-    const action = await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId)[0], { what: 'the acknowledgement' });
+    const action = await soon(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId)[0], { what: 'the acknowledgement' });
     expect(action).toMatchObject({ action: 'acknowledge', source: 'voice', userId: dana.id });
   });
 
@@ -247,7 +244,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const repeat = await h.twilio.press(second, '1');
     expect(spoken(repeat.text)[0]).toContain(`Incident ${incident.number} on Checkout API: Queue backlog.`);
     await h.twilio.callStatus(second, 'completed', 'machine_end_beep');
-    const delivered = await eventually(
+    const delivered = await soon(
       async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.status === 'delivered')[0],
       {
         what: 'the call delivered',
@@ -266,7 +263,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     // One SMS a minute: these wait, and go together.
     const second = await h.page(dana, { title: 'DB slow' });
     const third = await h.page(dana, { title: 'Cache misses' });
-    await eventually(async () => (await pending(number)) === 2, { what: 'two pages waiting' });
+    await soon(async () => (await pending(number)) === 2, { what: 'two pages waiting' });
     await sleep(500);
     expect(h.pageSms(number)).toHaveLength(1);
     h.advance(60_000);
@@ -276,7 +273,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
 
     const reply = await h.twilio.sms(h.inboundSmsUrl, number, '100a');
     expect(reply.text).toContain(`Acknowledged 2 incidents: #${second.number}, #${third.number}.`);
-    await eventually(async () => h.events('responder.action', (d) => [second.incidentId, third.incidentId].includes(d.incidentId)).length === 2, {
+    await soon(async () => h.events('responder.action', (d) => [second.incidentId, third.incidentId].includes(d.incidentId)).length === 2, {
       what: 'two acknowledgements',
     });
     // The first incident's own code still works, and is separate.
@@ -292,14 +289,14 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const stop = await h.twilio.sms(h.inboundSmsUrl, number, 'STOP');
     expect(stop.text).toContain('you will get no more SMS on this number');
     const incident = await h.page(dana, { title: 'While stopped' });
-    const failed = await eventually(
+    const failed = await soon(
       async () => h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'sms' && d.status === 'failed')[0],
       {
         what: 'the SMS refused',
       },
     );
     expect(failed.error).toContain('replied STOP');
-    await eventually(
+    await soon(
       async () =>
         h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'email' && d.status === 'sent').length === 1,
       {
@@ -321,7 +318,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     await h.rules(dana.id, 'high', [{ contactMethodId: smsId, delayMinutes: 0 }]);
     h.twilio.refuseNext(1, { status: 429, code: 20429, message: 'Too Many Requests' });
     const incident = await h.page(dana, { title: 'Retry me' });
-    await eventually(async () => (await pending(number)) === 1 && (await attempts(number)) === 1, { what: 'the refused attempt, waiting for its retry' });
+    await soon(async () => (await pending(number)) === 1 && (await attempts(number)) === 1, { what: 'the refused attempt, waiting for its retry' });
     expect(h.pageSms(number)).toHaveLength(0);
     h.advance(10_000);
     await h.sms(number, `Klaxon #${incident.number}`);
@@ -330,14 +327,14 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     h.twilio.refuseNext(1, { status: 400, code: 21211, message: "The 'To' number is not a valid phone number." });
     const bad = await h.page(dana, { title: 'Invalid number' });
     h.advance(60_000);
-    const failed = await eventually(
+    const failed = await soon(
       async () => h.events('notification.status-changed', (d) => d.incidentId === bad.incidentId && d.channel === 'sms' && d.status === 'failed')[0],
       {
         what: 'the refused SMS',
       },
     );
     expect(failed.error).toBe("Twilio 400 (error 21211): The 'To' number is not a valid phone number.");
-    await eventually(
+    await soon(
       async () => h.events('notification.status-changed', (d) => d.incidentId === bad.incidentId && d.channel === 'email' && d.status === 'sent').length === 1,
       {
         what: 'the email fallback',
@@ -352,10 +349,10 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const before = h.fcm.sendRequests;
     h.fcm.refuseNext(5);
     for (const p of people.slice(0, 5)) await h.page(p, { title: `FCM down for ${p.name}` });
-    await eventually(async () => h.fcm.sendRequests === before + 5, { what: 'five failed pushes' });
+    await soon(async () => h.fcm.sendRequests === before + 5, { what: 'five failed pushes' });
     // The sixth page finds the circuit open: it waits instead of calling FCM.
     const sixth = await h.page(people[5]!, { title: 'While the circuit is open' });
-    await eventually(
+    await soon(
       async () =>
         (
           await queryDb(
@@ -369,7 +366,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     expect(h.fcm.sendRequests).toBe(before + 5);
     // Once the pause is over, one trial call closes the circuit and everything goes, each once.
     h.advance(30_000);
-    await eventually(async () => tokens.every((t) => h.fcm.to(t).length === 1), { what: 'all six pushes delivered' });
+    await soon(async () => tokens.every((t) => h.fcm.to(t).length === 1), { what: 'all six pushes delivered' });
     await sleep(500);
     expect(tokens.map((t) => h.fcm.to(t).length)).toEqual([1, 1, 1, 1, 1, 1]);
     const metrics = (await h.api.get('/metrics')).body as string;
@@ -380,7 +377,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
   it('emails through SMTP in HTML and text with signed links, and the link acknowledges', async () => {
     const dana = await h.user('Dana');
     const incident = await h.page(dana, { title: 'Mail relay check' });
-    const mail = await eventually(async () => h.smtp.to(dana.email)[0], { what: 'the page email' });
+    const mail = await soon(async () => h.smtp.to(dana.email)[0], { what: 'the page email' });
     expect(mail.from).toBe('pager@klaxon.test');
     expect(mail.subject).toBe(`[Klaxon] #${incident.number} Checkout API: Mail relay check`);
     const ack = new RegExp(`Acknowledge: (${h.url}/l/\\S+)`).exec(mail.text)![1]!;
@@ -388,7 +385,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     expect(mail.html).toContain(`href="${ack}"`);
     expect(mail.messageId).toMatch(/@klaxon\.test>$/);
     expect((await fetch(ack, { method: 'POST' })).status).toBe(200);
-    await eventually(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.source === 'email').length === 1, {
+    await soon(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.source === 'email').length === 1, {
       what: 'the acknowledgement',
     });
   });
@@ -399,14 +396,14 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     await h.push(dana.id, token);
     h.fcm.unregister(token);
     const incident = await h.page(dana, { urgency: 'low' });
-    await eventually(
+    await soon(
       async () =>
         h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'push' && d.status === 'failed').length === 1,
       {
         what: 'the push failed',
       },
     );
-    await eventually(
+    await soon(
       async () =>
         h.events('notification.status-changed', (d) => d.incidentId === incident.incidentId && d.channel === 'email' && d.status === 'sent').length === 1,
       {
