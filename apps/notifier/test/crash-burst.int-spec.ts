@@ -24,6 +24,8 @@ describe('notifier crash safety under a burst', () => {
     const env = { ...twilio.env(), RATE_LIMIT_SMS: 'off', SEND_DEADLINE_SECONDS: '5', USER_DAILY_PHONE_LIMIT: '1000' };
     const notifier = await world.spawn('notifier', env);
     const api = (): Api => notifier.api;
+    // The world's topics exist (and have leaders) before anything is produced to them.
+    await world.tap('notifications');
 
     // Four on-call users, each with a verified SMS number as their only rule.
     const users = await Promise.all(
