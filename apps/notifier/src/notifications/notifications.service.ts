@@ -112,6 +112,7 @@ export class NotificationsService {
    * Someone acknowledged or resolved an incident: each other person it reached, on each of their
    * contact methods that asked for status updates, is told who did it.
    */
+  // A page still 'sending' counts as reaching them: the acknowledgement may overtake its recording.
   async onIncidentChanged(
     em: EntityManager,
     e: { incidentId: string; number: number; status: 'acknowledged' | 'resolved'; byUserId: string | null; byName: string | null },
@@ -119,7 +120,7 @@ export class NotificationsService {
     const recipients: { id: string; user_id: string; type: Channel; value: string; by_name: string | null }[] = await em.query(
       `SELECT DISTINCT cm.id, cm.user_id, cm.type, cm.value, (SELECT name FROM users WHERE id = $2) AS by_name
        FROM notifications n JOIN contact_methods cm ON cm.user_id = n.user_id
-       WHERE n.incident_id = $1 AND n.kind = 'page' AND n.status IN ('sent', 'delivered') AND n.user_id IS DISTINCT FROM $2
+       WHERE n.incident_id = $1 AND n.kind = 'page' AND n.status IN ('sending', 'sent', 'delivered') AND n.user_id IS DISTINCT FROM $2
          AND cm.status_updates AND cm.verified_at IS NOT NULL`,
       [e.incidentId, e.byUserId],
     );
