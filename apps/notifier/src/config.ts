@@ -29,6 +29,12 @@ export const NotifierEnv = CommonEnv.extend({
     .default('http://localhost:3003')
     .transform((u) => u.replace(/\/+$/, '')),
 
+  /** Where people open an incident (your console or dashboard), e.g. https://klaxon.example.com/incidents/{id}; {id} and {number} are filled in. Unset: no such link. */
+  INCIDENT_URL_TEMPLATE: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be a URL such as https://klaxon.example.com/incidents/{id}')
+    .optional(),
+
   // ---- email (nodemailer over SMTP) ----
   /** smtp://user:pass@host:port or smtps://…; unset means capture mode: email goes to the local inbox. */
   SMTP_URL: z

@@ -34,6 +34,7 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     const ack = mail.meta.actions!.find((a) => a.label === 'Acknowledge')!.url;
     const resolve = mail.meta.actions!.find((a) => a.label === 'Resolve')!.url;
     expect(mail.body).toContain(`Acknowledge: ${ack}`);
+    expect(mail.body).not.toContain('Open it'); // no console configured (INCIDENT_URL_TEMPLATE)
 
     // Opening the link (as a mail scanner would) only asks.
     const opened = await fetch(ack);

@@ -12,7 +12,7 @@ import { NotifierHarness, newNumber, soon } from './harness.js';
 describe('notifier: push, SMS and voice, and answering from the phone', () => {
   const h = new NotifierHarness();
 
-  beforeAll(() => h.start({ VOICE_RETRY_SECONDS: '60' }));
+  beforeAll(() => h.start({ VOICE_RETRY_SECONDS: '60', INCIDENT_URL_TEMPLATE: 'https://console.example.com/incidents/{number}' }));
   afterAll(() => h.stop());
 
   const db = () => h.world.databaseUrl('notifier');
@@ -383,6 +383,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const ack = new RegExp(`Acknowledge: (${h.url}/l/\\S+)`).exec(mail.text)![1]!;
     expect(mail.text).toMatch(new RegExp(`Resolve: ${h.url}/l/\\S+`));
     expect(mail.html).toContain(`href="${ack}"`);
+    expect(mail.text).toContain(`Open it: https://console.example.com/incidents/${incident.number}`);
     expect(mail.messageId).toMatch(/@klaxon\.test>$/);
     expect((await fetch(ack, { method: 'POST' })).status).toBe(200);
     await soon(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.source === 'email').length === 1, {

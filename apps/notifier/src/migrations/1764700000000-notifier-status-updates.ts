@@ -15,7 +15,9 @@ export class NotifierStatusUpdates1764700000000 implements MigrationInterface {
     await q.query(`ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check`);
     await q.query(`ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check CHECK (kind IN ('page', 'verification', 'stakeholder', 'status'))`);
     await q.query(`CREATE INDEX notifications_status_sent_to ON notifications (channel, destination, started_at) WHERE id = bundle_id AND kind = 'status'`);
-    await q.query(`CREATE INDEX notifications_incident_reached ON notifications (incident_id) WHERE kind = 'page' AND status IN ('sending', 'sent', 'delivered')`);
+    await q.query(
+      `CREATE INDEX notifications_incident_reached ON notifications (incident_id) WHERE kind = 'page' AND status IN ('sending', 'sent', 'delivered')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

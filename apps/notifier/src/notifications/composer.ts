@@ -59,7 +59,7 @@ export class MessageComposer {
         const content = pageEmail(items, {
           each: pairs.slice(0, items.length),
           all: items.length > 1 ? pairs[items.length]! : null,
-          incident: (i) => `${base}/incidents/${i.incidentId}`,
+          incident: (i) => this.config.INCIDENT_URL_TEMPLATE?.replace('{id}', i.incidentId).replace('{number}', String(i.number)) ?? null,
         });
         return { notificationId: lead.id, to: lead.destination, ...content };
       }

@@ -63,7 +63,7 @@ export function emailSubject(items: PageItem[]): string {
  * One incident: its title, its step and two links. A bundle: every incident with its own links,
  * and links that act on all of them.
  */
-export function pageEmail(items: PageItem[], links: { each: ActionLinks[]; all: ActionLinks | null; incident: (i: PageItem) => string }): EmailContent {
+export function pageEmail(items: PageItem[], links: { each: ActionLinks[]; all: ActionLinks | null; incident: (i: PageItem) => string | null }): EmailContent {
   const subject = emailSubject(items);
   const actions: EmailContent['actions'] = [];
   if (links.all)
@@ -85,14 +85,14 @@ export function pageEmail(items: PageItem[], links: { each: ActionLinks[]; all: 
       '',
       `Acknowledge: ${l.acknowledge}`,
       `Resolve: ${l.resolve}`,
-      `Open it: ${links.incident(i)}`,
+      ...(links.incident(i) ? [`Open it: ${links.incident(i)}`] : []),
     ].join('\n');
     const html = `<!doctype html><html><body style="font-family:sans-serif">
 <h2>Incident #${i.number} on ${escapeHtml(i.serviceName)}</h2>
 <p style="font-size:1.1em">${escapeHtml(i.title)}</p>
 <p>${escapeHtml(stepLine(i))}</p>
 <p>${button('Acknowledge', l.acknowledge, '#b45309')} ${button('Resolve', l.resolve, '#15803d')}</p>
-<p><a href="${escapeHtml(links.incident(i))}">Open the incident</a></p>
+${links.incident(i) ? `<p><a href="${escapeHtml(links.incident(i)!)}">Open the incident</a></p>` : ''}
 </body></html>`;
     return { subject, text, html, actions };
   }
