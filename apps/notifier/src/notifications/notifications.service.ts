@@ -58,8 +58,10 @@ export class NotificationsService {
     }
     // A user paged a moment after being created may not have reached notifier yet: use the email oncall put in the page.
     const plan = planNotifications({ urgency: page.urgency, rules: who!.rules, methods: who!.methods, email: who!.user?.email ?? page.userEmail });
-    const requested = new Date(page.requestedAt).getTime();
     const now = this.clock.now();
+    // Rule delays count from when oncall asked, but never from a time still ahead of this clock:
+    // a host whose clock runs fast must not hold a page back.
+    const requested = Math.min(new Date(page.requestedAt).getTime(), now.getTime());
     await this.insert(
       em,
       plan.map((p) => ({
