@@ -91,6 +91,9 @@ export const NotifierEnv = CommonEnv.extend({
   /** SMS plus calls to one user in 24 hours; beyond it pages fail over to push and email. */
   USER_DAILY_PHONE_LIMIT: z.coerce.number().int().min(1).max(10000).default(200),
 
+  /** How long finished notifications (and resolved incidents' copies) are kept. */
+  NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+
   // ---- links and codes ----
   /** How long acknowledge/resolve links in email and push stay valid (minutes). */
   LINK_TTL_MINUTES: z.coerce.number().int().min(1).max(10080).default(720),

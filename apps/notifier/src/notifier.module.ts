@@ -11,6 +11,7 @@ import { MessageComposer } from './notifications/composer.js';
 import { DeliveryService } from './notifications/delivery.service.js';
 import { NotificationEventsController } from './notifications/events.controller.js';
 import { NotificationsService } from './notifications/notifications.service.js';
+import { Retention } from './notifications/retention.js';
 import { ProviderRegistry } from './providers/providers.js';
 import { RepliesService } from './replies/replies.service.js';
 import { ResponderActionsService } from './replies/responder-actions.service.js';
@@ -46,6 +47,7 @@ export class NotifierModule {
         TwilioSignatureGuard,
         ContactMethodsService,
         RulesService,
+        Retention,
       ],
     };
   }

@@ -1,4 +1,4 @@
-import { sleep } from '#libs/testing';
+import { queryDb, sleep } from '#libs/testing';
 import { NotifierHarness, newNumber, soon } from './harness.js';
 
 interface InboxMessage {
@@ -181,6 +181,14 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     await waitFor('support@example.com', (m) => m.channel === 'email', 'the update to support');
     await sleep(500);
     expect((await h.api.get('/api/v1/inbox?channel=email&limit=500')).body.filter((m: InboxMessage) => /ceo@example.com/i.test(m.destination))).toHaveLength(1);
+  });
+
+  it('keeps its tables small: a daily timer prunes old inbox messages, links and finished notifications', async () => {
+    expect((await h.api.get('/api/v1/inbox?limit=500')).body.length).toBeGreaterThan(0);
+    h.advance(91 * 86400_000);
+    await soon(async () => (await h.api.get('/api/v1/inbox?limit=500')).body.length === 0, { what: 'the inbox pruned' });
+    const left = await queryDb<{ n: number }>(h.world.databaseUrl('notifier'), `SELECT count(*)::int AS n FROM notifications WHERE status <> 'queued'`);
+    expect(left[0]!.n).toBe(0);
   });
 
   it('refuses Twilio webhooks when Twilio is not set up', async () => {
