@@ -311,6 +311,29 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     await h.sms(number, `Klaxon #${next.number}`);
   });
 
+  it('remembers a number Twilio says opted out (21610) and stops texting it', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const smsId = await h.phone(dana.id, 'sms', number);
+    await h.rules(dana.id, 'high', [{ contactMethodId: smsId, delayMinutes: 0 }]);
+    h.twilio.refuseNext(1, { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
+    const first = await h.page(dana, { title: 'Opted out at the carrier' });
+    const refused = await soon(
+      async () => h.events('notification.status-changed', (d) => d.incidentId === first.incidentId && d.channel === 'sms' && d.status === 'failed')[0],
+      { what: 'the refusal' },
+    );
+    expect(refused.error).toBe('Twilio 400 (error 21610): Attempt to send to unsubscribed recipient');
+    const posts = h.twilio.requests.filter((r) => r.method === 'POST').length;
+    h.advance(60_000);
+    const second = await h.page(dana, { title: 'After the opt-out' });
+    const stopped = await soon(
+      async () => h.events('notification.status-changed', (d) => d.incidentId === second.incidentId && d.channel === 'sms' && d.status === 'failed')[0],
+      { what: 'the second SMS refused here' },
+    );
+    expect(stopped.error).toContain('replied STOP');
+    expect(h.twilio.requests.filter((r) => r.method === 'POST').length).toBe(posts);
+  });
+
   it('retries a message Twilio refused for now (429) with backoff, and fails over when the number is invalid', async () => {
     const dana = await h.user('Dana');
     const number = newNumber();

@@ -175,7 +175,7 @@ export class DeliveryService implements OnModuleInit {
     this.logger.warn({ notificationId: leadId, channel: members[0]!.channel, kind: error.kind, err: error.message }, 'provider call failed');
     await this.timers.cancel(em, reconcileKey(leadId));
     if (error.kind === 'permanent') {
-      if (error.invalidDestination) await this.forgetDestination(em, members[0]!);
+      if (error.invalidDestination || error.optedOut) await this.forgetDestination(em, members[0]!, error.optedOut);
       return this.fail(em, members, error.message, now);
     }
     if (error.circuitOpen) {
@@ -353,8 +353,14 @@ export class DeliveryService implements OnModuleInit {
     );
   }
 
-  /** The provider says this destination is gone for good: an SMS number that opted out, a push device that unregistered. */
-  private async forgetDestination(em: EntityManager, n: NotificationRow): Promise<void> {
+  /**
+   * The provider says this destination is gone for good: a push device that unregistered is
+   * removed; a number that opted out with the carrier (STOP) is remembered as opted out.
+   */
+  private async forgetDestination(em: EntityManager, n: NotificationRow, optedOut: boolean): Promise<void> {
+    if (n.channel === 'sms' && optedOut) {
+      await em.query('INSERT INTO sms_opt_outs (number, opted_out_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [n.destination, this.clock.now()]);
+    }
     if (n.channel === 'push' && n.contact_method_id) {
       await em.query('DELETE FROM contact_methods WHERE id = $1', [n.contact_method_id]);
       this.logger.info({ contactMethodId: n.contact_method_id }, 'push device no longer registered; removed');

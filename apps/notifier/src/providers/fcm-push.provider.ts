@@ -109,7 +109,7 @@ const UNKNOWN = new Set(['messaging/internal-error', 'messaging/unknown-error', 
 export function classifyFcmError(err: unknown): ProviderError {
   const code = (err as { code?: string })?.code ?? '';
   const message = `FCM ${code}: ${(err as Error)?.message ?? String(err)}`;
-  if (GONE.has(code)) return new ProviderError(message, 'permanent', true);
+  if (GONE.has(code)) return new ProviderError(message, 'permanent', { invalidDestination: true });
   if (NOT_SENT.has(code)) return new ProviderError(message, 'not-sent');
   if (UNKNOWN.has(code)) return new ProviderError(message, 'unknown');
   if (code.startsWith('messaging/')) return new ProviderError(message, 'permanent');

@@ -95,15 +95,23 @@ export type PushProvider = ChannelProvider<'push'>;
  * `invalidDestination` marks a device token or address the provider says is gone for good.
  */
 export class ProviderError extends Error {
+  /** The provider says this destination is gone for good (unregistered device, invalid number). */
+  readonly invalidDestination: boolean;
+  /** The recipient opted out with the provider (Twilio 21610: replied STOP). */
+  readonly optedOut: boolean;
+  /** Not even tried: the provider's circuit is open. Does not count as an attempt. */
+  readonly circuitOpen: boolean;
+
   constructor(
     message: string,
     readonly kind: 'permanent' | 'not-sent' | 'unknown',
-    readonly invalidDestination = false,
-    /** Not even tried: the provider's circuit is open. Does not count as an attempt. */
-    readonly circuitOpen = false,
+    flags: { invalidDestination?: boolean; optedOut?: boolean; circuitOpen?: boolean } = {},
   ) {
     super(message);
     this.name = 'ProviderError';
+    this.invalidDestination = flags.invalidDestination ?? false;
+    this.optedOut = flags.optedOut ?? false;
+    this.circuitOpen = flags.circuitOpen ?? false;
   }
 }
 

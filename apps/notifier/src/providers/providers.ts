@@ -110,7 +110,7 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
     const provider = this.get(channel);
     if (!breaker.tryAcquire()) {
       this.calls.inc({ channel, provider: provider.name, outcome: 'circuit-open' });
-      throw new ProviderError(`${provider.name} ${channel} is failing; not called until it recovers (circuit open)`, 'not-sent', false, true);
+      throw new ProviderError(`${provider.name} ${channel} is failing; not called until it recovers (circuit open)`, 'not-sent', { circuitOpen: true });
     }
     const timer = this.callSeconds.startTimer({ channel, provider: provider.name });
     try {
@@ -121,7 +121,7 @@ export class ProviderRegistry implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       const raw = err instanceof ProviderError ? err : new ProviderError((err as Error)?.message ?? String(err), 'unknown');
       // Error texts go to logs and events: no full numbers or addresses in them.
-      const e = new ProviderError(maskContacts(raw.message), raw.kind, raw.invalidDestination, raw.circuitOpen);
+      const e = new ProviderError(maskContacts(raw.message), raw.kind, raw);
       if (e.kind === 'permanent') breaker.release();
       else breaker.failure();
       this.calls.inc({ channel, provider: provider.name, outcome: e.kind });

@@ -57,9 +57,10 @@ function classifySmtpError(err: unknown): ProviderError {
   const e = err as { responseCode?: number; code?: string; message?: string };
   if (typeof e.responseCode === 'number') {
     if (e.responseCode >= 400 && e.responseCode < 500) return new ProviderError(`SMTP ${e.responseCode}: ${e.message}`, 'not-sent');
-    if (e.responseCode >= 500) return new ProviderError(`SMTP ${e.responseCode}: ${e.message}`, 'permanent', e.responseCode === 550 || e.responseCode === 553);
+    if (e.responseCode >= 500)
+      return new ProviderError(`SMTP ${e.responseCode}: ${e.message}`, 'permanent', { invalidDestination: e.responseCode === 550 || e.responseCode === 553 });
   }
-  if (e.code === 'EENVELOPE') return new ProviderError(e.message ?? 'bad envelope', 'permanent', true);
+  if (e.code === 'EENVELOPE') return new ProviderError(e.message ?? 'bad envelope', 'permanent', { invalidDestination: true });
   if (e.code === 'ECONNECTION' || e.code === 'ESOCKET') {
     const net = classifyNetworkError(err);
     // Refused before a word was exchanged: nothing was sent.

@@ -45,7 +45,10 @@ export function classifyTwilioError(err: unknown): ProviderError {
     const text = `Twilio ${e.status}${e.code ? ` (error ${e.code})` : ''}: ${e.message ?? ''}`.trim();
     if (e.status === 429) return new ProviderError(text, 'not-sent');
     if (e.status >= 500) return new ProviderError(text, 'unknown');
-    return new ProviderError(text, 'permanent', e.code !== undefined && BAD_NUMBER_CODES.has(e.code));
+    return new ProviderError(text, 'permanent', {
+      invalidDestination: e.code !== undefined && BAD_NUMBER_CODES.has(e.code),
+      optedOut: e.code === TWILIO_UNSUBSCRIBED,
+    });
   }
   return classifyNetworkError(err);
 }
