@@ -65,6 +65,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private readonly maxAttempts: number;
   private readonly abort = new AbortController();
   private closed = false;
+  private restarts = 0;
 
   constructor(private readonly settings: KafkaTransportSettings) {
     super();
@@ -88,22 +89,50 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     }
   }
 
+  /**
+   * Starts a consumer, and starts a new one whenever kafkajs gives up on the old one. kafkajs
+   * restarts its consumer only after errors it calls retriable; some it does not (the group
+   * coordinator not found while a broker restarts, for one) leave a consumer that has stopped for
+   * good while the process lives on, and events would pile up unread. Here no error stops
+   * consumption for longer than the back-off: only close() does.
+   */
   private async start(): Promise<void> {
-    if (this.closed) return;
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.runConsumer();
+        return;
+      } catch (err) {
+        const delay = Math.min(500 * 2 ** Math.min(attempt, 4), 5000);
+        this.settings.logger.error({ err: errorMessage(err), retryInMs: delay }, 'event consumer could not start; trying again');
+        await this.consumer?.disconnect().catch(() => undefined);
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  private async runConsumer(): Promise<void> {
     const { kafka, groupId, topics, topicPrefix } = this.settings;
-    this.consumer = kafka.consumer({
+    const consumer = kafka.consumer({
       groupId,
       // After a crash the group waits this long for the dead member before rebalancing.
       sessionTimeout: this.settings.sessionTimeoutMs ?? 10000,
       rebalanceTimeout: this.settings.sessionTimeoutMs ?? 10000,
       heartbeatInterval: 1000,
-      // Fresh groups start at the beginning: an event published before this service first ran is still handled.
       allowAutoTopicCreation: false,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
     });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: topics.map((t) => topicName(t, topicPrefix)), fromBeginning: true });
-    await this.consumer.run({
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // kafkajs has already disconnected this consumer; when it will not restart it, we do.
+      if (payload.restart || this.closed || this.consumer !== consumer) return;
+      this.restarts += 1;
+      this.settings.logger.error({ err: errorMessage(payload.error), restarts: this.restarts }, 'event consumer stopped; starting a new one');
+      void sleep(1000, this.abort.signal).then(() => this.start());
+    });
+    await consumer.connect();
+    // Fresh groups start at the beginning: an event published before this service first ran is still handled.
+    await consumer.subscribe({ topics: topics.map((t) => topicName(t, topicPrefix)), fromBeginning: true });
+    await consumer.run({
       autoCommit: true,
       autoCommitInterval: 1000,
       autoCommitThreshold: 100,
@@ -111,6 +140,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       partitionsConsumedConcurrently: this.settings.partitionsConsumedConcurrently ?? 3,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    if (this.closed) await consumer.disconnect();
   }
 
   async close(): Promise<void> {

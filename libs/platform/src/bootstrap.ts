@@ -152,9 +152,11 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
     (closing ??= (async () => {
       logger.info('shutting down: finishing work in hand');
       kafkaStop.abort();
+      // The consumer may still be retrying its start against an unreachable broker: close it first.
+      const consumerClosed = transport?.close();
       await consumerStarted;
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await transport?.close();
+      await consumerClosed;
       await timerRunner.stop();
       await relay.stop();
       await app.close();
