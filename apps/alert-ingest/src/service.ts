@@ -2,6 +2,7 @@ import { MessagingTables1764200000000 } from '#libs/messaging';
 import type { ServiceDefinition } from '#libs/platform';
 import { checkIngestConfig, IngestEnv } from './config.js';
 import { IngestModule } from './ingest.module.js';
+import { intakeFastRoutes } from './fast-routes.js';
 import { Integration } from './integrations/integration.entity.js';
 import { IngestInitial1764300000000 } from './migrations/1764300000000-ingest-initial.js';
 import { IngestSources1764400000000 } from './migrations/1764400000000-ingest-sources.js';
@@ -16,4 +17,5 @@ export const ingestService: ServiceDefinition<typeof IngestEnv> = {
   entities: [Integration],
   migrations: [MessagingTables1764200000000, IngestInitial1764300000000, IngestSources1764400000000],
   consumes: [],
+  fastRoutes: intakeFastRoutes,
 };

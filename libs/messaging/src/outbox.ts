@@ -29,7 +29,8 @@ export class Outbox {
 
   async publishMany(
     manager: EntityManager,
-    events: { type: EventType; key: string; data: unknown; id?: string }[],
+    /** correlationId: for writers that batch several requests into one transaction (the default is the current one). */
+    events: { type: EventType; key: string; data: unknown; id?: string; correlationId?: string }[],
   ): Promise<Envelope[]> {
     if (events.length === 0) return [];
     if (!manager.queryRunner?.isTransactionActive) {
@@ -38,7 +39,7 @@ export class Outbox {
     const correlationId = correlationIdOrNew();
     const occurredAt = this.settings.clock.now();
     const envelopes = events.map((e) =>
-      buildEvent(e.type, e.key, e.data as never, { producer: this.settings.producer, correlationId, occurredAt, id: e.id }),
+      buildEvent(e.type, e.key, e.data as never, { producer: this.settings.producer, correlationId: e.correlationId ?? correlationId, occurredAt, id: e.id }),
     );
     const values: unknown[] = [];
     const rows = envelopes.map((env, i) => {

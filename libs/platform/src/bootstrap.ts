@@ -26,6 +26,7 @@ import {
   sleep,
 } from '#libs/messaging';
 import { Metrics, PinoNestLogger, createLogger } from '#libs/observability';
+import { installFastLane, type FastRoute } from './fast-lane.js';
 import { bodyParsers, requestContext } from './http.js';
 import { PlatformModule } from './platform.module.js';
 import { Runtime } from './runtime.js';
@@ -41,6 +42,8 @@ export interface ServiceDefinition<S extends z.ZodObject = z.ZodObject> {
   migrations: Function[];
   /** Topics whose events this service handles with @EventPattern. */
   consumes: TopicId[];
+  /** Hot JSON routes answered in the fast lane (see fast-lane.ts), given the initialised app. */
+  fastRoutes?: (app: INestApplication) => FastRoute[];
 }
 
 export interface StartOptions {
@@ -142,6 +145,7 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
     .then(() => (closing ? undefined : app.startAllMicroservices()))
     .catch((err) => logger.error({ err: errorMessage(err) }, 'event consumer failed to start'));
 
+  installFastLane(app.getHttpServer() as Server, def.fastRoutes?.(app) ?? [], metrics, logger);
   const server: Server = await app.listen(config.PORT, config.HOST);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;

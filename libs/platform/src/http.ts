@@ -11,6 +11,7 @@ import { throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { CORRELATION_HEADER, currentCorrelationId, sanitizeCorrelationId, withCorrelationId, type Metrics } from '#libs/observability';
 import { DomainError } from './errors.js';
+import type { FastResponse } from './fast-lane.js';
 
 /** Request bodies above this are refused with 413 before they are read into memory. */
 export const MAX_BODY_BYTES = 512 * 1024;
@@ -87,23 +88,9 @@ export class KlaxonExceptionFilter implements ExceptionFilter {
     if (host.getType() !== 'http') return throwError(() => exception);
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
-    if (exception instanceof DomainError) {
-      res.status(exception.status).json({
-        statusCode: exception.status,
-        error: httpErrorName(exception.status),
-        message: exception.message,
-        ...(exception.details !== undefined ? { details: exception.details } : {}),
-      });
-      return;
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const body = exception.getResponse();
-      const payload =
-        typeof body === 'string'
-          ? { statusCode: status, error: httpErrorName(status), message: body }
-          : { statusCode: status, error: httpErrorName(status), ...(body as object) };
-      res.status(status).json(payload);
+    const answer = errorAnswer(exception);
+    if (answer) {
+      res.status(answer.status).json(answer.body);
       return;
     }
     this.logger.error({ err: exception }, 'unhandled error in request');
@@ -113,6 +100,23 @@ export class KlaxonExceptionFilter implements ExceptionFilter {
       message: `Something went wrong on our side and it has been logged (correlation id ${currentCorrelationId() ?? 'unknown'})`,
     });
   }
+}
+
+/** The JSON answer to a domain error or an HTTP exception; undefined for anything unexpected. */
+export function errorAnswer(exception: unknown): FastResponse | undefined {
+  if (exception instanceof DomainError) {
+    const { status, message, details } = exception;
+    return { status, body: { statusCode: status, error: httpErrorName(status), message, ...(details !== undefined ? { details } : {}) } };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const body = exception.getResponse();
+    return {
+      status,
+      body: typeof body === 'string' ? { statusCode: status, error: httpErrorName(status), message: body } : { statusCode: status, error: httpErrorName(status), ...(body as object) },
+    };
+  }
+  return undefined;
 }
 
 const NAMES: Record<number, string> = {

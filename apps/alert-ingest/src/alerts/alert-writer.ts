@@ -19,6 +19,8 @@ export interface IngestItem {
   deliveryId?: string;
   /** Opsgenie-style: remember what became of the request under this id. */
   request?: { id: string; action: string; alias?: string | null };
+  /** The sender's request's correlation id: a group commit writes many requests in one context. */
+  correlationId?: string;
 }
 
 export interface IngestResult {
@@ -35,12 +37,14 @@ interface Pending {
   index: number;
   integration: IntegrationRef;
   event: NormalizedEvent;
+  correlationId?: string;
 }
 
 interface OutEvent {
   type: EventType;
   key: string;
   data: unknown;
+  correlationId?: string;
 }
 
 /**
@@ -80,7 +84,7 @@ export class AlertWriter {
 
     const pending: Pending[] = [];
     items.forEach((it, item) => {
-      if (fresh[item]) it.events.forEach((event, index) => pending.push({ item, index, integration: it.integration, event }));
+      if (fresh[item]) it.events.forEach((event, index) => pending.push({ item, index, integration: it.integration, event, correlationId: it.correlationId }));
     });
     const out: OutEvent[] = [];
     for (const round of planRounds(pending, (p) => `${p.integration.serviceId}\u0000${p.event.dedupKey}`)) {
@@ -179,6 +183,7 @@ export class AlertWriter {
       out.push({
         type: 'alert.triggered',
         key: row.id,
+        correlationId: p.correlationId,
         data: {
           alertId: row.id,
           serviceId: p.integration.serviceId,
@@ -239,13 +244,13 @@ export class AlertWriter {
       const p = round[row.n]!;
       const ref = { alertId: row.id, serviceId: p.integration.serviceId, integrationId: p.integration.id, dedupKey: p.event.dedupKey };
       if (flushed.has(dedupTimerKey(row.id))) {
-        out.push({ type: 'alert.deduplicated', key: row.id, data: { ...ref, count: row.count, lastSeenAt: new Date(row.last_seen_at).toISOString() } });
+        out.push({ type: 'alert.deduplicated', key: row.id, correlationId: p.correlationId, data: { ...ref, count: row.count, lastSeenAt: new Date(row.last_seen_at).toISOString() } });
       }
       if (row.status === 'acknowledged') {
-        out.push({ type: 'alert.acknowledged', key: row.id, data: { ...ref, acknowledgedAt: now.toISOString() } });
+        out.push({ type: 'alert.acknowledged', key: row.id, correlationId: p.correlationId, data: { ...ref, acknowledgedAt: now.toISOString() } });
         results[p.item]!.outcomes[p.index] = { outcome: 'acknowledged', alertId: row.id };
       } else {
-        out.push({ type: 'alert.resolved', key: row.id, data: { ...ref, resolvedAt: now.toISOString() } });
+        out.push({ type: 'alert.resolved', key: row.id, correlationId: p.correlationId, data: { ...ref, resolvedAt: now.toISOString() } });
         results[p.item]!.outcomes[p.index] = { outcome: 'resolved', alertId: row.id };
       }
     }

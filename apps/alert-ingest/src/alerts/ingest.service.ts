@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { CONFIG } from '#libs/config';
 import { errorMessage, isTransientInfrastructureError, sleep } from '#libs/messaging';
 import { LOGGER, METRICS } from '#libs/platform';
-import type { Metrics } from '#libs/observability';
+import { currentCorrelationId, type Metrics } from '#libs/observability';
 import { Counter, Histogram } from 'prom-client';
 import type { IngestConfig } from '../config.js';
 import { AlertWriter, type IngestItem, type IngestResult } from './alert-writer.js';
@@ -52,7 +52,7 @@ export class IngestService {
    * the database cannot be reached; nothing answered 2xx is ever lost.
    */
   async submit(raw: IngestItem): Promise<IngestResult> {
-    const item = { ...raw, events: raw.events.map(sanitizeEvent) };
+    const item = { ...raw, events: raw.events.map(sanitizeEvent), correlationId: raw.correlationId ?? currentCorrelationId() };
     const weight = Math.max(1, item.events.length);
     const limit = item.integration.config?.rateLimit as RateLimit | undefined;
     if (limit) {

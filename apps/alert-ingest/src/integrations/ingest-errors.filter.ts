@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Response } from 'express';
-import { httpErrorName } from '#libs/platform';
+import { httpErrorName, type FastResponse } from '#libs/platform';
 import { IntegrationKeyError } from './integration-keys.js';
 import { RateLimitedError } from './rate-limit.js';
 
@@ -12,26 +12,41 @@ export type SenderErrorBody = (status: number, message: string, errors?: string[
 
 export const plainError: SenderErrorBody = (status, message, errors) => ({ statusCode: status, error: httpErrorName(status), message, ...(errors ? { errors } : {}) });
 
+/** The answer to a sender for an error, or undefined for an error that is not the sender's to hear about. */
+export function senderErrorAnswer(format: SenderErrorBody, exception: unknown): FastResponse | undefined {
+  if (exception instanceof IntegrationKeyError) return { status: exception.status, body: format(exception.status, exception.message) };
+  if (exception instanceof RateLimitedError) {
+    return { status: 429, body: format(429, exception.message), headers: { 'retry-after': String(exception.retryAfterSeconds) } };
+  }
+  if (!(exception instanceof HttpException)) return undefined;
+  const status = exception.getStatus();
+  const body = exception.getResponse();
+  const message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
+  const errors = typeof body === 'object' && Array.isArray((body as { errors?: unknown }).errors) ? (body as { errors: string[] }).errors : undefined;
+  const headers: Record<string, string> = status === 503 ? { 'retry-after': String((body as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1) } : {};
+  return { status, body: format(status, message, errors), headers };
+}
+
+/** A sender's request in the fast lane: its answer, or the sender-shaped answer to its error. */
+export async function answerSender(format: SenderErrorBody, work: () => Promise<FastResponse>): Promise<FastResponse> {
+  try {
+    return await work();
+  } catch (err) {
+    const answer = senderErrorAnswer(format, err);
+    if (answer) return answer;
+    throw err;
+  }
+}
+
 export function senderErrorFilter(format: SenderErrorBody): new () => ExceptionFilter {
   @Catch(IntegrationKeyError, RateLimitedError, HttpException)
   class SenderErrorFilter implements ExceptionFilter {
     catch(exception: unknown, host: ArgumentsHost): void {
       const res = host.switchToHttp().getResponse<Response>();
       if (res.headersSent) return;
-      if (exception instanceof IntegrationKeyError) {
-        res.status(exception.status).json(format(exception.status, exception.message));
-      } else if (exception instanceof RateLimitedError) {
-        res.setHeader('Retry-After', String(exception.retryAfterSeconds));
-        res.status(429).json(format(429, exception.message));
-      } else {
-        const e = exception as HttpException;
-        const status = e.getStatus();
-        const body = e.getResponse();
-        const message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? e.message);
-        const errors = typeof body === 'object' && Array.isArray((body as { errors?: unknown }).errors) ? ((body as { errors: string[] }).errors) : undefined;
-        if (status === 503) res.setHeader('Retry-After', String((body as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1));
-        res.status(status).json(format(status, message, errors));
-      }
+      const answer = senderErrorAnswer(format, exception)!;
+      for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);
+      res.status(answer.status).json(answer.body);
     }
   }
   return SenderErrorFilter;

@@ -2,6 +2,8 @@ import { All, Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res,
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Public } from '#libs/auth';
+import type { FastResponse } from '#libs/platform';
+import { reply } from '../pagerduty/events-v1.controller.js';
 import { queryRows } from '#libs/database';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -12,11 +14,27 @@ import { IntegrationKeys, type KeyedIntegration } from '../integrations/integrat
 import { senderErrorFilter } from '../integrations/ingest-errors.filter.js';
 import { ActionSchema, CreateAlertSchema, IdentifierType, actionEvent, envelope, normalizeCreate, opsgenieAlert, parseOpsgenie } from './alert-api.js';
 
-const ogError = (_status: number, message: string) => ({ message, took: 0, requestId: randomUUID() });
+export const ogError = (_status: number, message: string) => ({ message, took: 0, requestId: randomUUID() });
 
 function genieKey(authorization: string | undefined): string | undefined {
   const m = /^GenieKey\s+(\S+)$/i.exec(authorization ?? '');
   return m?.[1];
+}
+
+function authenticate(keys: IntegrationKeys, authorization: string | undefined): Promise<KeyedIntegration> {
+  return keys.authenticate(genieKey(authorization), ['opsgenie'], 'GenieKey (send "Authorization: GenieKey <key>")');
+}
+
+/** POST /v2/alerts, for the controller and the fast lane alike. */
+export async function createAlert(keys: IntegrationKeys, ingest: IngestService, authorization: string | undefined, idempotencyKey: string | undefined, body: unknown): Promise<FastResponse> {
+  const started = performance.now();
+  const parsed = parseOpsgenie(CreateAlertSchema, body);
+  if (!parsed.ok) return { status: 400, body: envelope(started, randomUUID(), { message: parsed.message, errors: parsed.errors }) };
+  const integration = await authenticate(keys, authorization);
+  const requestId = randomUUID();
+  const event = normalizeCreate(parsed.value);
+  await ingest.submit({ integration, events: [event], request: { id: requestId, action: 'Create', alias: event.dedupKey }, deliveryId: idempotencyKey?.slice(0, 200) || undefined });
+  return { status: 202, body: envelope(started, requestId, { result: 'Request will be processed' }) };
 }
 
 /**
@@ -37,7 +55,7 @@ export class OpsgenieController {
   ) {}
 
   private auth(authorization: string | undefined): Promise<KeyedIntegration> {
-    return this.keys.authenticate(genieKey(authorization), ['opsgenie'], 'GenieKey (send "Authorization: GenieKey <key>")');
+    return authenticate(this.keys, authorization);
   }
 
   @Post('alerts')
@@ -48,17 +66,7 @@ export class OpsgenieController {
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
-    const started = performance.now();
-    const parsed = parseOpsgenie(CreateAlertSchema, body);
-    if (!parsed.ok) {
-      res.status(400);
-      return envelope(started, randomUUID(), { message: parsed.message, errors: parsed.errors });
-    }
-    const integration = await this.auth(authorization);
-    const requestId = randomUUID();
-    const event = normalizeCreate(parsed.value);
-    await this.ingest.submit({ integration, events: [event], request: { id: requestId, action: 'Create', alias: event.dedupKey }, deliveryId: idempotencyKey?.slice(0, 200) || undefined });
-    return envelope(started, requestId, { result: 'Request will be processed' });
+    return reply(res, await createAlert(this.keys, this.ingest, authorization, idempotencyKey, body));
   }
 
   @Post('alerts/:identifier/close')

@@ -11,7 +11,7 @@ import { normalizeWebhook, parseWebhook, type WebhookFlavour } from './alertmana
 import { normalizeGeneric } from './generic.js';
 import { grafanaSignatureProblem } from './signature.js';
 
-function bearer(authorization: string | undefined): string | undefined {
+export function bearer(authorization: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
 }
 
@@ -38,7 +38,7 @@ export class WebhooksController {
   @Post(['alertmanager', 'alertmanager/:key'])
   @HttpCode(202)
   alertmanager(@Param('key') key: string | undefined, @Headers('authorization') auth: string | undefined, @Body() body: unknown): Promise<unknown> {
-    return this.webhook('alertmanager', key ?? bearer(auth), body);
+    return receiveWebhook(this.keys, this.ingest, 'alertmanager', key ?? bearer(auth), body);
   }
 
   @Post(['grafana', 'grafana/:key'])
@@ -71,13 +71,25 @@ export class WebhooksController {
     return result.redelivered ? { status: 'success', message: 'Already processed (same delivery id)' } : summary(result.outcomes);
   }
 
-  private async webhook(flavour: WebhookFlavour, key: string | undefined, body: unknown, verify?: (i: KeyedIntegration) => void): Promise<unknown> {
-    const integration = await this.keys.authenticate(key, [flavour]);
-    verify?.(integration);
-    const parsed = parseWebhook(body, flavour);
-    if (!parsed.ok) throw new InvalidInputError(`${flavour === 'grafana' ? 'Grafana' : 'Alertmanager'} webhook message is invalid: ${parsed.errors.slice(0, 10).join('; ')}`, parsed.errors);
-    const events = normalizeWebhook(parsed.webhook, flavour, (integration.config.defaultSeverity as 'error' | undefined) ?? 'error');
-    const result = await this.ingest.submit({ integration, events });
-    return summary(result.outcomes);
+  private webhook(flavour: WebhookFlavour, key: string | undefined, body: unknown, verify?: (i: KeyedIntegration) => void): Promise<unknown> {
+    return receiveWebhook(this.keys, this.ingest, flavour, key, body, verify);
   }
+}
+
+/** Alertmanager and Grafana webhooks, for the controller and the fast lane alike; answers 202 with what became of each alert. */
+export async function receiveWebhook(
+  keys: IntegrationKeys,
+  ingest: IngestService,
+  flavour: WebhookFlavour,
+  key: string | undefined,
+  body: unknown,
+  verify?: (i: KeyedIntegration) => void,
+): Promise<unknown> {
+  const integration = await keys.authenticate(key, [flavour]);
+  verify?.(integration);
+  const parsed = parseWebhook(body, flavour);
+  if (!parsed.ok) throw new InvalidInputError(`${flavour === 'grafana' ? 'Grafana' : 'Alertmanager'} webhook message is invalid: ${parsed.errors.slice(0, 10).join('; ')}`, parsed.errors);
+  const events = normalizeWebhook(parsed.webhook, flavour, (integration.config.defaultSeverity as 'error' | undefined) ?? 'error');
+  const result = await ingest.submit({ integration, events });
+  return summary(result.outcomes);
 }
