@@ -20,7 +20,9 @@ export default async function ingestBench(args: string[]): Promise<void> {
   try {
     // KLAXON_BENCH_PROFILE=<dir>: runs alert-ingest with --import=<dir>/start.mjs (a profiler of your own), stopped cleanly before the comparison.
     const profile = process.env.KLAXON_BENCH_PROFILE;
-    const ingest = await world.spawn('alert-ingest', { LOG_LEVEL: 'warn', ...(profile ? { NODE_OPTIONS: `--import=${profile}/start.mjs` } : {}) });
+    // INGEST_* variables in the bench's environment (INGEST_WRITERS, INGEST_MAX_BATCH…) go to alert-ingest, for tuning.
+    const tuning = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('INGEST_') && e[1] !== undefined));
+    const ingest = await world.spawn('alert-ingest', { LOG_LEVEL: 'warn', ...tuning, ...(profile ? { NODE_OPTIONS: `--import=${profile}/start.mjs` } : {}) });
     const admin = ingest.api;
     const serviceId = '00000000-0000-4000-8000-000000000001';
     const pd = await expectOk(admin.post('/api/v1/integrations', { serviceId, type: 'events-api-v2', name: 'bench PagerDuty' }));
