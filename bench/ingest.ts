@@ -23,11 +23,14 @@ export default async function ingestBench(args: string[]): Promise<void> {
     // INGEST_* variables in the bench's environment (INGEST_WRITERS, INGEST_MAX_BATCH…) go to alert-ingest, for tuning.
     const tuning = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('INGEST_') && e[1] !== undefined));
     const ingest = await world.spawn('alert-ingest', { LOG_LEVEL: 'warn', ...tuning, ...(profile ? { NODE_OPTIONS: `--import=${profile}/start.mjs` } : {}) });
+    // KLAXON_BENCH_INGEST_INSTANCES=n: n alert-ingest processes on one database (as behind a load balancer); the client spreads requests over them.
+    const more = Math.max(0, Number(process.env.KLAXON_BENCH_INGEST_INSTANCES ?? 1) - 1);
+    const others = await Promise.all(Array.from({ length: more }, () => world.spawn('alert-ingest', { LOG_LEVEL: 'warn', ...tuning })));
     const admin = ingest.api;
     const serviceId = '00000000-0000-4000-8000-000000000001';
     const pd = await expectOk(admin.post('/api/v1/integrations', { serviceId, type: 'events-api-v2', name: 'bench PagerDuty' }));
     const am = await expectOk(admin.post('/api/v1/integrations', { serviceId, type: 'alertmanager', name: 'bench Alertmanager' }));
-    const client = new Client(ingest.url, concurrency);
+    const client = new Client([ingest.url, ...others.map((o) => o.url)], concurrency);
     const pdEvent = (key: string) =>
       JSON.stringify({ routing_key: pd.key, event_action: 'trigger', dedup_key: key, payload: { summary: `Bench alert ${key}`, source: 'bench', severity: 'critical' } });
     const amBatch = (from: number, n: number) =>
@@ -81,7 +84,7 @@ export default async function ingestBench(args: string[]): Promise<void> {
     if (Alertmanager.installed() && !profile) {
       const amProc = await new Alertmanager(`route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n`).start();
       try {
-        const amClient = new Client(amProc.url, concurrency);
+        const amClient = new Client([amProc.url], concurrency);
         const amAlert = (i: number) => ({ labels: { alertname: 'Bench', instance: `host-${i}` }, annotations: { summary: `Bench ${i}` } });
         await amClient.run(200, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(1e9 + i)]) }));
         if (only.has('unique')) rows.push(await amClient.run(total, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i)]) }), 'Alertmanager 0.25 API v2, unique alerts, 1 per request'));
@@ -121,20 +124,23 @@ interface Row {
 /** A keep-alive HTTP client that runs requests closed-loop (as fast as answered) or at a fixed rate. */
 class Client {
   private readonly agent: http.Agent;
-  private readonly base: URL;
+  private readonly bases: URL[];
 
   constructor(
-    url: string,
+    urls: string[],
     private readonly concurrency: number,
   ) {
-    this.base = new URL(url);
+    this.bases = urls.map((u) => new URL(u));
     this.agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   }
 
+  private sent = 0;
+
   private send(path: string, body: string): Promise<number> {
+    const base = this.bases[this.sent++ % this.bases.length]!;
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: this.base.hostname, port: this.base.port, path, method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { host: base.hostname, port: base.port, path, method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
