@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { startIngest, waitForEvents, type Ingest } from './helpers.js';
 
 /**
@@ -84,6 +85,14 @@ describe('alert-ingest fast lane answers exactly as the controllers do', () => {
     expect(broken.controller.body.message).toMatch(/^Request body is not valid JSON/);
     // A trailing slash is the same route, as it is for Express.
     expect((await t.sender.post('/v2/enqueue/', pd(pdKey, 'slash'))).status).toBe(202);
+    // Compressed: the lane steps aside and Express inflates the body, as it always did.
+    const gz = await fetch(`${t.svc.url}/v2/enqueue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify(pd(pdKey, 'gzipped'))),
+    });
+    expect(gz.status).toBe(202);
+    expect(await gz.json()).toMatchObject({ dedup_key: 'gzipped' });
     // Not JSON: the lane steps aside and the controller answers PagerDuty's way.
     const form = await t.sender.post('/v2/enqueue', 'routing_key=x', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form.status).toBe(400);

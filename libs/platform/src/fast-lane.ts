@@ -16,10 +16,8 @@ export interface FastRequest {
   headers: IncomingHttpHeaders;
   /** Path parameters, by the name after ':' in the route's path. */
   params: Record<string, string>;
-  query: URLSearchParams;
   /** The parsed JSON body ({} when empty). */
   body: unknown;
-  rawBody: Buffer;
 }
 
 export interface FastResponse {
@@ -54,14 +52,17 @@ export function installFastLane(server: Server, routes: FastRoute[], metrics: Me
       for (const listener of fallbacks) listener.call(server, req, res);
       return;
     }
-    serve(found.route, found.params, found.query, req, res, metrics, logger, limit);
+    serve(found.route, found.params, req, res, metrics, logger, limit);
   });
 }
 
-function match(req: IncomingMessage, routes: CompiledRoute[]): { route: FastRoute; params: Record<string, string>; query: URLSearchParams } | undefined {
+function match(req: IncomingMessage, routes: CompiledRoute[]): { route: FastRoute; params: Record<string, string> } | undefined {
   if (req.method !== 'POST') return undefined;
   const type = req.headers['content-type'];
   if (!type || !JSON_TYPE.test(type)) return undefined;
+  // Compressed bodies are Express's to inflate.
+  const encoding = req.headers['content-encoding'];
+  if (encoding && encoding.toLowerCase() !== 'identity') return undefined;
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -83,7 +84,7 @@ function match(req: IncomingMessage, routes: CompiledRoute[]): { route: FastRout
         ok &&= got.length > 0;
       } else ok = want === got;
     }
-    if (ok) return { route, params, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
+    if (ok) return { route, params };
   }
   return undefined;
 }
@@ -91,7 +92,6 @@ function match(req: IncomingMessage, routes: CompiledRoute[]): { route: FastRout
 function serve(
   route: FastRoute,
   params: Record<string, string>,
-  query: URLSearchParams,
   req: IncomingMessage,
   res: ServerResponse,
   metrics: Metrics,
@@ -136,17 +136,16 @@ function serve(
     });
     req.on('end', () => {
       if (refused) return;
-      const rawBody = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       let body: unknown = {};
       if (size > 0) {
         try {
-          body = JSON.parse(rawBody.toString('utf8'));
+          body = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'));
         } catch (err) {
           send(res, { status: 400, body: { statusCode: 400, error: 'Bad Request', message: `Request body is not valid JSON: ${(err as Error).message}` } });
           return;
         }
       }
-      correlated(() => route.handle({ headers: req.headers, params, query, body, rawBody })).then(
+      correlated(() => route.handle({ headers: req.headers, params, body })).then(
         (answer) => send(res, answer),
         (err: unknown) => {
           const answer = errorAnswer(err);
