@@ -9,7 +9,9 @@ import { FakeTwilio } from '../../apps/notifier/test/fake-twilio.js';
  */
 describe('paging across the four services: SMS, replies, escalation', () => {
   const world = new TestWorld();
-  const twilio = new FakeTwilio();
+  // Twilio's clock keeps pace with notifier's test clock (see FakeTwilio).
+  let notifierAheadMs = 0;
+  const twilio = new FakeTwilio({ now: () => new Date(Date.now() + notifierAheadMs) });
   let ingest: Api;
   let oncall: Api;
   let notifier: Api;
@@ -96,6 +98,7 @@ describe('paging across the four services: SMS, replies, escalation', () => {
   it('escalates to step 2 when nobody answers within the delay, and not before', async () => {
     // Dana's number may get one SMS a minute (the default rate limit): let that minute pass.
     await expectOk(notifier.post('/__test/clock/advance', { ms: 61_000 }));
+    notifierAheadMs += 61_000;
     expect((await ingest.as(null).post('/v2/enqueue', pdTrigger(routingKey, 'api-5xx', 'API 5xx above 2%'))).status).toBe(202);
     // oncall's clock now runs ten minutes ahead of notifier's (the first test moved it): the page must not wait for it.
     await eventually(async () => pageSms().find((s) => s.body.includes('API 5xx above 2%')), { what: 'the SMS to Dana', timeoutMs: 30000 });

@@ -48,6 +48,13 @@ export class FakeTwilio {
   private seq = 0;
   url = '';
 
+  /**
+   * `now`: Twilio's clock. In a test world whose notifier runs a clock the test moves, Twilio's
+   * must move with it, or a reconcile would compare times from two different worlds (a message
+   * dated minutes before the send that made it) and send again.
+   */
+  constructor(private readonly options: { now?: () => Date } = {}) {}
+
   /** The environment a notifier needs to send through this fake. */
   env(): Record<string, string> {
     return { TWILIO_ACCOUNT_SID: this.accountSid, TWILIO_AUTH_TOKEN: this.authToken, TWILIO_FROM_NUMBER: this.from, TWILIO_API_URL: this.url };
@@ -157,7 +164,7 @@ export class FakeTwilio {
           more_info: `https://www.twilio.com/docs/errors/${refusal.code}`,
           status: refusal.status,
         });
-      const createdAt = new Date();
+      const createdAt = this.options.now?.() ?? new Date();
       if (m[2] === 'Messages') {
         const sms: FakeSms = {
           sid: this.sid('SM'),

@@ -21,7 +21,7 @@ let incidentNumber = 100;
 export class NotifierHarness {
   readonly world = new TestWorld();
   readonly clock = new OffsetClock();
-  readonly twilio = new FakeTwilio();
+  readonly twilio = new FakeTwilio({ now: () => this.clock.now() });
   readonly fcm = new FakeFcm();
   readonly smtp = new SmtpSink();
   api!: Api;
