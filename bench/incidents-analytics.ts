@@ -25,7 +25,9 @@ export default async function incidentsAnalyticsBench(args: string[]): Promise<v
     const t0 = performance.now();
     const data = generate(count);
     await load(db, data);
-    console.log(`\nGenerated and loaded ${count.toLocaleString('en')} incidents, ${data.alerts.toLocaleString('en')} alerts and ${(count * 2).toLocaleString('en')} SLA clocks in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `\nGenerated and loaded ${count.toLocaleString('en')} incidents, ${data.alerts.toLocaleString('en')} alerts and ${(count * 2).toLocaleString('en')} SLA clocks in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     const window = `from=${encodeURIComponent(new Date(BASE - 91 * DAY).toISOString())}&to=${encodeURIComponent(new Date(BASE + DAY).toISOString())}`;
     const service0 = data.services[0]!.id;
@@ -72,9 +74,18 @@ export default async function incidentsAnalyticsBench(args: string[]): Promise<v
     }
     rows.push(['list: 20 pages of 100 following cursors (total)', '2000', fmt(performance.now() - s), '', '']);
     printTable(rows);
-    console.log(`(${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} while measuring: figures on a shared machine include waiting for a core)`);
+    console.log(
+      `(${cpus().length} CPUs, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} while measuring: figures on a shared machine include waiting for a core)`,
+    );
 
-    verify(data, await get(api, `/api/v1/analytics/response-times?${window}&groupBy=service`), await get(api, `/api/v1/analytics/volume?${window}`), await get(api, `/api/v1/analytics/sla?${window}&groupBy=service`));
+    verify(
+      data,
+      await get(api, `/api/v1/analytics/response-times?${window}&groupBy=service`),
+      await get(api, `/api/v1/analytics/volume?${window}`),
+      await get(api, `/api/v1/analytics/sla?${window}&groupBy=service`),
+    );
   } finally {
     await world.close();
   }
@@ -134,7 +145,19 @@ function generate(count: number): Generated {
     const ttr = rnd() < 0.95 ? (tta ?? 0) + Math.round(60 + Math.exp(rnd() * 10)) : null;
     const alertCount = 1 + Math.floor(rnd() ** 3 * 6);
     alerts += alertCount;
-    incidents.push({ id: randomUUID(), number: n, serviceId: service.id, teamId: service.teamId, priority, createdAt, tta, ttr, alertCount, major: rnd() < 0.01, assignee: users[Math.floor(rnd() * users.length)]! });
+    incidents.push({
+      id: randomUUID(),
+      number: n,
+      serviceId: service.id,
+      teamId: service.teamId,
+      priority,
+      createdAt,
+      tta,
+      ttr,
+      alertCount,
+      major: rnd() < 0.01,
+      assignee: users[Math.floor(rnd() * users.length)]!,
+    });
   }
   return { teams, services, users, incidents, alerts };
 }
@@ -221,7 +244,8 @@ function stats(values: number[]): { mean: number | null; p50: number | null; p90
 function verify(g: Generated, times: any, volume: any, sla: any): void {
   const problems: string[] = [];
   const close = (what: string, actual: number | null, expected: number | null, tolerance = 0.01): void => {
-    if (actual === null || expected === null ? actual !== expected : Math.abs(actual - expected) > tolerance) problems.push(`${what}: API ${actual}, expected ${expected}`);
+    if (actual === null || expected === null ? actual !== expected : Math.abs(actual - expected) > tolerance)
+      problems.push(`${what}: API ${actual}, expected ${expected}`);
   };
   let checks = 0;
   for (const s of g.services) {

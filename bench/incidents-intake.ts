@@ -61,9 +61,15 @@ export default async function incidentsIntakeBench(args: string[]): Promise<void
     const groupedMs = performance.now() - groupedStart;
     const [{ n: groupedIncidents }] = await db.query('SELECT count(*)::int AS n FROM incidents WHERE service_id = $1', [grouped]);
 
-    console.log(`\nincidents intake: alert.triggered on Kafka → incident.triggered on Kafka (${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+    console.log(
+      `\nincidents intake: alert.triggered on Kafka → incident.triggered on Kafka (${cpus().length} CPUs, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')})`,
+    );
     console.log(`one alert at a time (${sequential}): p50 ${pct(0.5)} ms, p90 ${pct(0.9)} ms, p99 ${pct(0.99)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
-    console.log(`burst of ${burst} alerts, no grouping: last incident published after ${(burstMs / 1000).toFixed(2)} s (${Math.round(burst / (burstMs / 1000))} incidents/s)`);
+    console.log(
+      `burst of ${burst} alerts, no grouping: last incident published after ${(burstMs / 1000).toFixed(2)} s (${Math.round(burst / (burstMs / 1000))} incidents/s)`,
+    );
     console.log(
       `burst of ${burst} alerts in 20 content groups on all partitions: all recorded after ${(groupedMs / 1000).toFixed(2)} s (${Math.round(burst / (groupedMs / 1000))} alerts/s); incidents opened: ${groupedIncidents} (expected 20)`,
     );
@@ -80,7 +86,11 @@ function triggered(tap: KafkaTap): Set<string> {
   return new Set(tap.messages.filter((m) => m.json?.type === 'incident.triggered').map((m) => m.json!.data.alertId as string));
 }
 
-async function service(world: TestWorld, db: { query(sql: string, p: unknown[]): Promise<unknown[]> }, grouping: EventInput<'service.upserted'>['grouping']): Promise<string> {
+async function service(
+  world: TestWorld,
+  db: { query(sql: string, p: unknown[]): Promise<unknown[]> },
+  grouping: EventInput<'service.upserted'>['grouping'],
+): Promise<string> {
   const serviceId = randomUUID();
   const data: EventInput<'service.upserted'> = {
     serviceId,
@@ -98,18 +108,35 @@ async function service(world: TestWorld, db: { query(sql: string, p: unknown[]):
   return serviceId;
 }
 
-function alert(serviceId: string, summary: string, source = 'bench'): { type: 'alert.triggered'; key: string; data: EventInput<'alert.triggered'>; alertId: string } {
+function alert(
+  serviceId: string,
+  summary: string,
+  source = 'bench',
+): { type: 'alert.triggered'; key: string; data: EventInput<'alert.triggered'>; alertId: string } {
   const alertId = randomUUID();
   return {
     type: 'alert.triggered',
     key: alertId,
     alertId,
-    data: { alertId, serviceId, integrationId: null, dedupKey: alertId, integrationType: 'bench', summary, severity: 'critical', source, triggeredAt: new Date().toISOString() },
+    data: {
+      alertId,
+      serviceId,
+      integrationId: null,
+      dedupKey: alertId,
+      integrationType: 'bench',
+      summary,
+      severity: 'critical',
+      source,
+      triggeredAt: new Date().toISOString(),
+    },
   };
 }
 
 async function send(world: TestWorld, events: { type: 'alert.triggered' | 'service.upserted'; key: string; data: any }[]): Promise<void> {
   const topic = topicOf(events[0]!.type, world.prefix);
-  const messages = events.map((e) => ({ key: e.key, value: JSON.stringify(buildEvent(e.type, e.key, e.data, { producer: 'bench', correlationId: randomUUID() })) }));
+  const messages = events.map((e) => ({
+    key: e.key,
+    value: JSON.stringify(buildEvent(e.type, e.key, e.data, { producer: 'bench', correlationId: randomUUID() })),
+  }));
   for (let i = 0; i < messages.length; i += 500) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 500) });
 }

@@ -32,7 +32,12 @@ export default async function ingestBench(args: string[]): Promise<void> {
     const am = await expectOk(admin.post('/api/v1/integrations', { serviceId, type: 'alertmanager', name: 'bench Alertmanager' }));
     const client = new Client([ingest.url, ...others.map((o) => o.url)], concurrency);
     const pdEvent = (key: string) =>
-      JSON.stringify({ routing_key: pd.key, event_action: 'trigger', dedup_key: key, payload: { summary: `Bench alert ${key}`, source: 'bench', severity: 'critical' } });
+      JSON.stringify({
+        routing_key: pd.key,
+        event_action: 'trigger',
+        dedup_key: key,
+        payload: { summary: `Bench alert ${key}`, source: 'bench', severity: 'critical' },
+      });
     const amBatch = (from: number, n: number) =>
       JSON.stringify({
         version: '4',
@@ -51,8 +56,14 @@ export default async function ingestBench(args: string[]): Promise<void> {
     await client.run(200, (i) => ({ path: '/v2/enqueue', body: pdEvent(`warm-${i}`) })); // warm-up: connections, JIT, caches
     const batch = 100;
     const klaxon: Partial<Record<'unique' | 'duplicate' | 'batch' | 'steady', Row>> = {};
-    if (only.has('unique')) klaxon.unique = await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`u-${i}`) }), 'Klaxon PagerDuty v2, unique events, 1 per request');
-    if (only.has('duplicate')) klaxon.duplicate = await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`dup-${i % 10}`) }), 'Klaxon PagerDuty v2, duplicates of 10 keys');
+    if (only.has('unique'))
+      klaxon.unique = await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`u-${i}`) }), 'Klaxon PagerDuty v2, unique events, 1 per request');
+    if (only.has('duplicate'))
+      klaxon.duplicate = await client.run(
+        total,
+        (i) => ({ path: '/v2/enqueue', body: pdEvent(`dup-${i % 10}`) }),
+        'Klaxon PagerDuty v2, duplicates of 10 keys',
+      );
     if (only.has('batch')) {
       klaxon.batch = await client.run(
         Math.ceil(total / batch),
@@ -61,7 +72,13 @@ export default async function ingestBench(args: string[]): Promise<void> {
         batch,
       );
     }
-    if (only.has('steady')) klaxon.steady = await client.steady(1000, 10, (i) => ({ path: '/v2/enqueue', body: pdEvent(`steady-${i}`) }), 'Klaxon PagerDuty v2 at a steady 1,000 events/s for 10 s');
+    if (only.has('steady'))
+      klaxon.steady = await client.steady(
+        1000,
+        10,
+        (i) => ({ path: '/v2/enqueue', body: pdEvent(`steady-${i}`) }),
+        'Klaxon PagerDuty v2 at a steady 1,000 events/s for 10 s',
+      );
     rows.push(...Object.values(klaxon));
 
     // Durability: every accepted event is in PostgreSQL.
@@ -87,17 +104,40 @@ export default async function ingestBench(args: string[]): Promise<void> {
         const amClient = new Client([amProc.url], concurrency);
         const amAlert = (i: number) => ({ labels: { alertname: 'Bench', instance: `host-${i}` }, annotations: { summary: `Bench ${i}` } });
         await amClient.run(200, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(1e9 + i)]) }));
-        if (only.has('unique')) rows.push(await amClient.run(total, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i)]) }), 'Alertmanager 0.25 API v2, unique alerts, 1 per request'));
-        if (only.has('duplicate')) rows.push(await amClient.run(total, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i % 10)]) }), 'Alertmanager 0.25 API v2, duplicates of 10 alerts'));
-        if (only.has('batch')) rows.push(
-          await amClient.run(
-            Math.ceil(total / batch),
-            (i) => ({ path: '/api/v2/alerts', body: JSON.stringify(Array.from({ length: batch }, (_, j) => amAlert(2e6 + i * batch + j))) }),
-            `Alertmanager 0.25 API v2, unique, ${batch} per request`,
-            batch,
-          ),
-        );
-        if (only.has('steady')) rows.push(await amClient.steady(1000, 10, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(3e6 + i)]) }), 'Alertmanager 0.25 API v2 at a steady 1,000 alerts/s for 10 s'));
+        if (only.has('unique'))
+          rows.push(
+            await amClient.run(
+              total,
+              (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i)]) }),
+              'Alertmanager 0.25 API v2, unique alerts, 1 per request',
+            ),
+          );
+        if (only.has('duplicate'))
+          rows.push(
+            await amClient.run(
+              total,
+              (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i % 10)]) }),
+              'Alertmanager 0.25 API v2, duplicates of 10 alerts',
+            ),
+          );
+        if (only.has('batch'))
+          rows.push(
+            await amClient.run(
+              Math.ceil(total / batch),
+              (i) => ({ path: '/api/v2/alerts', body: JSON.stringify(Array.from({ length: batch }, (_, j) => amAlert(2e6 + i * batch + j))) }),
+              `Alertmanager 0.25 API v2, unique, ${batch} per request`,
+              batch,
+            ),
+          );
+        if (only.has('steady'))
+          rows.push(
+            await amClient.steady(
+              1000,
+              10,
+              (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(3e6 + i)]) }),
+              'Alertmanager 0.25 API v2 at a steady 1,000 alerts/s for 10 s',
+            ),
+          );
         amClient.close();
       } finally {
         await amProc.stop();
@@ -105,7 +145,9 @@ export default async function ingestBench(args: string[]): Promise<void> {
     } else {
       console.log('prometheus-alertmanager is not installed: no side-by-side figures (apt-get install -y prometheus-alertmanager)');
     }
-    console.log(`\n${total} events per run, ${concurrency} concurrent requests, one client process on this machine (${(await import('node:os')).cpus().length} CPUs)\n`);
+    console.log(
+      `\n${total} events per run, ${concurrency} concurrent requests, one client process on this machine (${(await import('node:os')).cpus().length} CPUs)\n`,
+    );
     console.log(table(rows));
   } finally {
     await world.close();
@@ -140,7 +182,14 @@ class Client {
     const base = this.bases[this.sent++ % this.bases.length]!;
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: base.hostname, port: base.port, path, method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: base.hostname,
+          port: base.port,
+          path,
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));

@@ -26,7 +26,9 @@ export default async function oncallBench(args: string[]): Promise<void> {
     // A test clock lets the step-timer measure below jump to just before a step is due.
     const oncall = await world.spawn('oncall', { LOG_LEVEL: 'warn', TEST_CLOCK: 'true' });
     const api = oncall.api;
-    const users = await Promise.all(Array.from({ length: 10 }, (_, i) => expectOk(api.post('/api/v1/users', { name: `User ${i}`, email: `bench-${i}@example.com` }))));
+    const users = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => expectOk(api.post('/api/v1/users', { name: `User ${i}`, email: `bench-${i}@example.com` }))),
+    );
     const ids = users.map((u) => u.id as string);
 
     // ---- the schedule: 3 layers × 10 participants, 50 overrides over the 90 days ----
@@ -37,8 +39,22 @@ export default async function oncallBench(args: string[]): Promise<void> {
       timeZone: 'America/New_York',
       layers: [
         { name: 'weekly base', participants: ids, turn: { unit: 'weeks', count: 1 }, startDate: '2024-01-01', handoffTime: '09:00' },
-        { name: 'daily business hours', participants: [...ids].reverse(), turn: { unit: 'days', count: 1 }, startDate: '2024-01-01', handoffTime: '09:00', restriction: { type: 'weekly', windows: [1, 2, 3, 4, 5].map((d) => ({ startDay: d, startTime: '09:00', endDay: d, endTime: '17:00' })) } },
-        { name: '12-hour nights', participants: ids, turn: { unit: 'hours', count: 12 }, startDate: '2024-01-01', handoffTime: '02:30', restriction: { type: 'daily', windows: [{ start: '22:00', end: '06:00' }] } },
+        {
+          name: 'daily business hours',
+          participants: [...ids].reverse(),
+          turn: { unit: 'days', count: 1 },
+          startDate: '2024-01-01',
+          handoffTime: '09:00',
+          restriction: { type: 'weekly', windows: [1, 2, 3, 4, 5].map((d) => ({ startDay: d, startTime: '09:00', endDay: d, endTime: '17:00' })) },
+        },
+        {
+          name: '12-hour nights',
+          participants: ids,
+          turn: { unit: 'hours', count: 12 },
+          startDate: '2024-01-01',
+          handoffTime: '02:30',
+          restriction: { type: 'daily', windows: [{ start: '22:00', end: '06:00' }] },
+        },
       ],
     };
     const schedule = await expectOk(api.post('/api/v1/schedules', input));
@@ -47,9 +63,15 @@ export default async function oncallBench(args: string[]): Promise<void> {
       return { userId: ids[i % 10]!, start: new Date(start).toISOString(), end: new Date(start + 4 * 3_600_000).toISOString() };
     });
     for (const o of overrides) await expectOk(api.post(`/api/v1/schedules/${schedule.id}/overrides`, o));
-    const spec: ScheduleSpec = { timeZone: input.timeZone, layers: input.layers as ScheduleSpec['layers'], overrides: overrides.map((o) => ({ userId: o.userId, start: Date.parse(o.start), end: Date.parse(o.end) })) };
+    const spec: ScheduleSpec = {
+      timeZone: input.timeZone,
+      layers: input.layers as ScheduleSpec['layers'],
+      overrides: overrides.map((o) => ({ userId: o.userId, start: Date.parse(o.start), end: Date.parse(o.end) })),
+    };
 
-    const policy = await expectOk(api.post('/api/v1/escalation-policies', { name: 'Bench policy', steps: [{ delayMinutes: 10, targets: [{ type: 'schedule', id: schedule.id }] }] }));
+    const policy = await expectOk(
+      api.post('/api/v1/escalation-policies', { name: 'Bench policy', steps: [{ delayMinutes: 10, targets: [{ type: 'schedule', id: schedule.id }] }] }),
+    );
     const service = await expectOk(api.post('/api/v1/services', { name: 'Bench service', escalationPolicyId: policy.id }));
     console.log('\nSchedule: 3 layers × 10 participants, 50 overrides, America/New_York (spring forward inside the 90 days)');
     const shifts = finalSchedule(spec, from, to);
@@ -57,10 +79,30 @@ export default async function oncallBench(args: string[]): Promise<void> {
     const rows: string[][] = [['measure', 'runs', 'p50', 'p99', 'mean']];
     const instants = Array.from({ length: 2000 }, (_, i) => from + Math.floor((i / 2000) * (to - from)));
     // HTTP first: a long synchronous stretch in this process would let idle keep-alive sockets expire.
-    rows.push(row('who is on call: GET /schedules/:id/on-call (HTTP + DB)', await timeAsync(300, (i) => get(api, `/api/v1/schedules/${schedule.id}/on-call?at=${new Date(instants[i % 2000]!).toISOString()}`))));
-    rows.push(row('90-day final schedule: GET /schedules/:id/shifts (HTTP + DB)', await timeAsync(50, () => get(api, `/api/v1/schedules/${schedule.id}/shifts?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`))));
-    rows.push(row('who is on call (pure, schedule compiled per call)', time(2000, (i) => onCallAt(compileSchedule(spec), instants[i]!))));
-    rows.push(row('90-day final schedule (pure)', time(200, () => finalSchedule(spec, from, to))));
+    rows.push(
+      row(
+        'who is on call: GET /schedules/:id/on-call (HTTP + DB)',
+        await timeAsync(300, (i) => get(api, `/api/v1/schedules/${schedule.id}/on-call?at=${new Date(instants[i % 2000]!).toISOString()}`)),
+      ),
+    );
+    rows.push(
+      row(
+        '90-day final schedule: GET /schedules/:id/shifts (HTTP + DB)',
+        await timeAsync(50, () => get(api, `/api/v1/schedules/${schedule.id}/shifts?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`)),
+      ),
+    );
+    rows.push(
+      row(
+        'who is on call (pure, schedule compiled per call)',
+        time(2000, (i) => onCallAt(compileSchedule(spec), instants[i]!)),
+      ),
+    );
+    rows.push(
+      row(
+        '90-day final schedule (pure)',
+        time(200, () => finalSchedule(spec, from, to)),
+      ),
+    );
     printTable(rows);
 
     // ---- first-page latency ----
@@ -82,16 +124,21 @@ export default async function oncallBench(args: string[]): Promise<void> {
     });
     const send = async (ids: string[], onService: string = service.id): Promise<number> => {
       const messages = ids.map((incidentId, i) => {
-        const env = buildEvent('incident.triggered', incidentId, {
+        const env = buildEvent(
+          'incident.triggered',
           incidentId,
-          number: i + 1,
-          serviceId: onService,
-          title: 'Bench incident',
-          priority: 'P1',
-          urgency: 'high',
-          alertId: null,
-          triggeredAt: new Date().toISOString(),
-        }, { producer: 'bench', correlationId: randomUUID() });
+          {
+            incidentId,
+            number: i + 1,
+            serviceId: onService,
+            title: 'Bench incident',
+            priority: 'P1',
+            urgency: 'high',
+            alertId: null,
+            triggeredAt: new Date().toISOString(),
+          },
+          { producer: 'bench', correlationId: randomUUID() },
+        );
         return { key: incidentId, value: JSON.stringify(env) };
       });
       const t = performance.now();
@@ -118,11 +165,7 @@ export default async function oncallBench(args: string[]): Promise<void> {
     const inBurst = burstIds.map((id) => pagedAt.get(id)! - t0);
 
     console.log('\nFirst page: incident.triggered sent to Kafka → page.requested read from Kafka (oncall as its own process)');
-    printTable([
-      ['measure', 'runs', 'p50', 'p99', 'mean'],
-      row('one incident at a time', one),
-      row(`burst of ${burst} incidents at once`, inBurst),
-    ]);
+    printTable([['measure', 'runs', 'p50', 'p99', 'mean'], row('one incident at a time', one), row(`burst of ${burst} incidents at once`, inBurst)]);
     console.log(`burst throughput: ${(burst / (Math.max(...inBurst) / 1000)).toFixed(0)} first pages/s`);
 
     // ---- later steps: how long after its due time a step's page is in Kafka ----

@@ -151,7 +151,18 @@ export async function startKafka({ port = 9092, controllerPort = port + 1, fresh
   if (!fs.existsSync(path.join(dir, 'data/meta.properties'))) {
     const format = spawnSync(
       javaBin(),
-      [log4j, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', randomBytes(16).toString('base64url'), '-c', path.join(dir, 'server.properties'), '--ignore-formatted'],
+      [
+        log4j,
+        '-cp',
+        cp,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        randomBytes(16).toString('base64url'),
+        '-c',
+        path.join(dir, 'server.properties'),
+        '--ignore-formatted',
+      ],
       { encoding: 'utf8' },
     );
     if (format.error) throw new Error(`cannot run Java: ${format.error.message}. Install Java 17 or set KAFKA_BROKERS.`);
@@ -160,16 +171,31 @@ export async function startKafka({ port = 9092, controllerPort = port + 1, fresh
   const out = fs.openSync(path.join(dir, 'kafka.out'), 'a');
   const child = spawn(
     javaBin(),
-    [`-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`, '-XX:+UseG1GC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true', log4j, '-cp', cp, 'kafka.Kafka', path.join(dir, 'server.properties')],
+    [
+      `-Xms${Math.min(256, heapMb)}m`,
+      `-Xmx${heapMb}m`,
+      '-XX:+UseG1GC',
+      '-XX:TieredStopAtLevel=1',
+      '-Djava.awt.headless=true',
+      log4j,
+      '-cp',
+      cp,
+      'kafka.Kafka',
+      path.join(dir, 'server.properties'),
+    ],
     { detached: true, stdio: ['ignore', out, out] },
   );
   child.unref();
   fs.writeFileSync(pidFile, String(child.pid));
   try {
-    await waitFor('Kafka', async () => {
-      if (!alive(child.pid)) throw new Error(`Kafka exited at start; see ${path.join(dir, 'kafka.out')} and kafka.log`);
-      return portOpen(port);
-    }, 60000);
+    await waitFor(
+      'Kafka',
+      async () => {
+        if (!alive(child.pid)) throw new Error(`Kafka exited at start; see ${path.join(dir, 'kafka.out')} and kafka.log`);
+        return portOpen(port);
+      },
+      60000,
+    );
   } catch (err) {
     await stopKafka({ port });
     throw err;

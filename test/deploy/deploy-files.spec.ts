@@ -24,7 +24,9 @@ describe('deployment files', () => {
       expect(svc).toBeDefined();
       expect(svc.command).toContain(`dist/apps/${name}/src/main.js`);
       expect(svc.healthcheck.test.join(' ')).toContain('/health/ready');
-      const env = Object.fromEntries(Object.entries(svc.environment as Record<string, string>).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/, '$1')]));
+      const env = Object.fromEntries(
+        Object.entries(svc.environment as Record<string, string>).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/, '$1')]),
+      );
       expect(() => parseConfig(def.env, env)).not.toThrow();
     }
     expect(compose.services.kafka.environment.KAFKA_PROCESS_ROLES).toBe('broker,controller');

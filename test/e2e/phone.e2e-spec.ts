@@ -25,7 +25,10 @@ describe('paging across the four services: SMS, replies, escalation', () => {
   const pageSms = () => twilio.smsTo(dana.number).filter((s) => s.body.startsWith('Klaxon #'));
   const inboxFor = async (email: string) => (await notifier.get(`/api/v1/inbox?to=${encodeURIComponent(email)}`)).body as { subject: string }[];
   const reply = (body: string) => twilio.sms(`${notifierUrl}/api/v1/twilio/sms/inbound`, dana.number, body);
-  const incidentByTitle = async (title: string) => ((await incidents.get('/api/v1/incidents')).body as { id: string; title: string; status: string; number: number; acknowledgedBy: unknown }[]).find((i) => i.title === title);
+  const incidentByTitle = async (title: string) =>
+    ((await incidents.get('/api/v1/incidents')).body as { id: string; title: string; status: string; number: number; acknowledgedBy: unknown }[]).find(
+      (i) => i.title === title,
+    );
 
   beforeAll(async () => {
     await twilio.start();
@@ -54,9 +57,19 @@ describe('paging across the four services: SMS, replies, escalation', () => {
         ],
       }),
     );
-    await eventually(async () => (await notifier.get(`/api/v1/users/${dana.id}/contact-methods`)).status === 200, { what: 'notifier knows Dana', timeoutMs: 30000 });
+    await eventually(async () => (await notifier.get(`/api/v1/users/${dana.id}/contact-methods`)).status === 200, {
+      what: 'notifier knows Dana',
+      timeoutMs: 30000,
+    });
     const sms = await expectOk(notifier.post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'sms', value: dana.number }));
-    const code = await eventually(async () => twilio.smsTo(dana.number).map((s) => /code is:? (\d{6})/.exec(s.body)?.[1]).find(Boolean), { what: 'the verification code' });
+    const code = await eventually(
+      async () =>
+        twilio
+          .smsTo(dana.number)
+          .map((s) => /code is:? (\d{6})/.exec(s.body)?.[1])
+          .find(Boolean),
+      { what: 'the verification code' },
+    );
     await expectOk(notifier.post(`/api/v1/users/${dana.id}/contact-methods/${sms.id}/verify`, { code }));
     await expectOk(notifier.put(`/api/v1/users/${dana.id}/notification-rules/high`, { rules: [{ contactMethodId: sms.id, delayMinutes: 0 }] }));
   });
@@ -75,10 +88,13 @@ describe('paging across the four services: SMS, replies, escalation', () => {
     const answer = await reply('1a');
     expect(answer.status).toBe(200);
     expect(answer.text).toContain(`Acknowledged #${incident.number} (Disk full on db1).`);
-    const acked = await eventually(async () => {
-      const i = await incidentByTitle('Disk full on db1');
-      return i?.status === 'acknowledged' ? i : undefined;
-    }, { what: 'the incident acknowledged', timeoutMs: 30000 });
+    const acked = await eventually(
+      async () => {
+        const i = await incidentByTitle('Disk full on db1');
+        return i?.status === 'acknowledged' ? i : undefined;
+      },
+      { what: 'the incident acknowledged', timeoutMs: 30000 },
+    );
     expect(acked.acknowledgedBy).toEqual({ userId: dana.id, name: 'Dana', source: 'sms' });
 
     // Well past step 2's delay: nothing more goes out.
@@ -106,7 +122,10 @@ describe('paging across the four services: SMS, replies, escalation', () => {
     await sleep(2000);
     expect(await inboxFor(samEmail)).toEqual([]);
     await advanceOncall(60_000 + 1000);
-    const page = await eventually(async () => (await inboxFor(samEmail)).find((m) => m.subject.includes('API 5xx above 2%')), { what: "Sam's page", timeoutMs: 30000 });
+    const page = await eventually(async () => (await inboxFor(samEmail)).find((m) => m.subject.includes('API 5xx above 2%')), {
+      what: "Sam's page",
+      timeoutMs: 30000,
+    });
     expect(page.subject).toMatch(/^\[Klaxon\] #\d+ Checkout API: API 5xx above 2%$/);
   });
 });

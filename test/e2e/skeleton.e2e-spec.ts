@@ -75,7 +75,12 @@ describe('walking skeleton: alert to email page across the four services', () =>
     }
 
     // The same alert again is deduplicated: no new incident, no second page.
-    await sender.post('/v2/enqueue', { routing_key: routingKey, event_action: 'trigger', dedup_key: 'db1-disk', payload: { summary: 'Disk full on db1', source: 'db1', severity: 'critical' } });
+    await sender.post('/v2/enqueue', {
+      routing_key: routingKey,
+      event_action: 'trigger',
+      dedup_key: 'db1-disk',
+      payload: { summary: 'Disk full on db1', source: 'db1', severity: 'critical' },
+    });
     await sleep(1000);
     expect(smtp.mails).toHaveLength(1);
     expect((await incidents.get('/api/v1/incidents')).body).toHaveLength(1);

@@ -43,10 +43,17 @@ describe('the start command', () => {
       expect(res.status).toBe(202);
 
       const inbox = inboxUrl.replace(/\/inbox$/, '/api/v1/inbox');
-      const page = await eventually(async () => {
-        const messages = (await (await fetch(inbox)).json()) as { subject: string | null; destination: string; meta: { actions?: { label: string; url: string }[] } }[];
-        return messages.find((m) => m.subject?.includes('Disk full on db1'));
-      }, { what: 'the demo page in the inbox', timeoutMs: 20000 });
+      const page = await eventually(
+        async () => {
+          const messages = (await (await fetch(inbox)).json()) as {
+            subject: string | null;
+            destination: string;
+            meta: { actions?: { label: string; url: string }[] };
+          }[];
+          return messages.find((m) => m.subject?.includes('Disk full on db1'));
+        },
+        { what: 'the demo page in the inbox', timeoutMs: 20000 },
+      );
       expect(page.destination).toBe('dana.demo@klaxon.local');
       expect(Date.now() - sentAt).toBeLessThan(10000);
       expect((await fetch(inboxUrl)).headers.get('content-type')).toContain('text/html');
@@ -56,10 +63,13 @@ describe('the start command', () => {
       expect((await fetch(ack)).status).toBe(200);
       expect((await fetch(ack, { method: 'POST' })).status).toBe(200);
       const [, incidentsUrl, token] = /Incidents:\s+curl -sS (\S+) -H 'Authorization: Bearer (\S+)'/.exec(out)!;
-      await eventually(async () => {
-        const list = (await (await fetch(incidentsUrl!, { headers: { authorization: `Bearer ${token}` } })).json()) as { title: string; status: string }[];
-        return list.find((i) => i.title === 'Disk full on db1' && i.status === 'acknowledged');
-      }, { what: 'the incident acknowledged from the inbox', timeoutMs: 20000 });
+      await eventually(
+        async () => {
+          const list = (await (await fetch(incidentsUrl!, { headers: { authorization: `Bearer ${token}` } })).json()) as { title: string; status: string }[];
+          return list.find((i) => i.title === 'Disk full on db1' && i.status === 'acknowledged');
+        },
+        { what: 'the incident acknowledged from the inbox', timeoutMs: 20000 },
+      );
     } finally {
       child.kill('SIGINT');
     }

@@ -30,19 +30,18 @@ export function intakeFastRoutes(app: INestApplication): FastRoute[] {
     {
       method: 'POST',
       path: '/v2/alerts',
-      handle: (req) => answerSender(ogError, () => createAlert(keys, ingest, header(req.headers.authorization), header(req.headers['idempotency-key']), req.body)),
+      handle: (req) =>
+        answerSender(ogError, () => createAlert(keys, ingest, header(req.headers.authorization), header(req.headers['idempotency-key']), req.body)),
     },
-    ...['/integrations/alertmanager', '/integrations/alertmanager/:key'].map(
-      (path): FastRoute => ({
-        method: 'POST',
-        path,
-        handle: (req) =>
-          answerSender(plainError, async () => ({
-            status: 202,
-            body: await receiveWebhook(keys, ingest, 'alertmanager', req.params.key ?? bearer(header(req.headers.authorization)), req.body),
-          })),
-      }),
-    ),
+    ...['/integrations/alertmanager', '/integrations/alertmanager/:key'].map((path): FastRoute => ({
+      method: 'POST',
+      path,
+      handle: (req) =>
+        answerSender(plainError, async () => ({
+          status: 202,
+          body: await receiveWebhook(keys, ingest, 'alertmanager', req.params.key ?? bearer(header(req.headers.authorization)), req.body),
+        })),
+    })),
   ];
 }
 

@@ -35,6 +35,18 @@ import { WebhooksController } from './webhooks/webhooks.controller.js';
     HeartbeatPingController,
     CloudWatchController,
   ],
-  providers: [IntegrationsService, IntegrationKeys, AlertWriter, IngestService, AlertsQueries, DedupReports, HeartbeatsService, MaintenanceService, ChangeEventsService, SnsFetcher, Retention],
+  providers: [
+    IntegrationsService,
+    IntegrationKeys,
+    AlertWriter,
+    IngestService,
+    AlertsQueries,
+    DedupReports,
+    HeartbeatsService,
+    MaintenanceService,
+    ChangeEventsService,
+    SnsFetcher,
+    Retention,
+  ],
 })
 export class IngestModule {}

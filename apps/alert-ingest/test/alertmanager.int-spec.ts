@@ -57,7 +57,14 @@ receivers:
     await am.post(alerts);
 
     for (const s of [pd, og, wh]) {
-      await eventually(async () => (await open(s.serviceId)).length === 3, { what: `3 open alerts on ${s === pd ? 'PagerDuty' : s === og ? 'Opsgenie' : 'webhook'} (Alertmanager said: ${am.log.split('\n').filter((l) => /level=(error|warn)/.test(l)).slice(-3).join(' | ')})`, timeoutMs: 30000 });
+      await eventually(async () => (await open(s.serviceId)).length === 3, {
+        what: `3 open alerts on ${s === pd ? 'PagerDuty' : s === og ? 'Opsgenie' : 'webhook'} (Alertmanager said: ${am.log
+          .split('\n')
+          .filter((l) => /level=(error|warn)/.test(l))
+          .slice(-3)
+          .join(' | ')})`,
+        timeoutMs: 30000,
+      });
     }
     const inAm = await am.alerts();
     const fingerprints = inAm.map((a) => a.fingerprint).sort();

@@ -12,7 +12,25 @@ import { stringToSign, type SnsMessage } from '../src/cloudwatch/sns.js';
 function makeCertificate(): { key: string; cert: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sns-cert-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=sns.test'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=sns.test',
+      ],
+      { stdio: 'pipe' },
+    );
     return { key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -43,7 +61,10 @@ describe('AWS CloudWatch alarms through SNS', () => {
   let key: string;
   let serviceId: string;
 
-  function sign(m: Omit<SnsMessage, 'Signature' | 'SignatureVersion' | 'SigningCertURL'> & { SignatureVersion?: '1' | '2'; SigningCertURL?: string }, privateKey = signing.key): SnsMessage {
+  function sign(
+    m: Omit<SnsMessage, 'Signature' | 'SignatureVersion' | 'SigningCertURL'> & { SignatureVersion?: '1' | '2'; SigningCertURL?: string },
+    privateKey = signing.key,
+  ): SnsMessage {
     const full = { SignatureVersion: '2' as const, SigningCertURL: `${sns.base}/SimpleNotificationService-test.pem`, ...m, Signature: '' };
     const s = createSign(full.SignatureVersion === '1' ? 'RSA-SHA1' : 'RSA-SHA256');
     s.update(stringToSign(full as SnsMessage));
@@ -66,14 +87,21 @@ describe('AWS CloudWatch alarms through SNS', () => {
         Region: 'EU (Ireland)',
         AlarmArn: ALARM_ARN,
         OldStateValue: 'OK',
-        Trigger: { MetricName: 'HTTPCode_Target_5XX_Count', Namespace: 'AWS/ApplicationELB', Dimensions: [{ name: 'LoadBalancer', value: 'app/checkout/abc' }] },
+        Trigger: {
+          MetricName: 'HTTPCode_Target_5XX_Count',
+          Namespace: 'AWS/ApplicationELB',
+          Dimensions: [{ name: 'LoadBalancer', value: 'app/checkout/abc' }],
+        },
       }),
       Timestamp: new Date().toISOString(),
       UnsubscribeURL: `${sns.base}/?Action=Unsubscribe`,
     });
 
   const deliver = (m: unknown, k = key) =>
-    t.sender.post(`/integrations/cloudwatch/${k}`, JSON.stringify(m), { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': (m as SnsMessage).Type });
+    t.sender.post(`/integrations/cloudwatch/${k}`, JSON.stringify(m), {
+      'content-type': 'text/plain; charset=UTF-8',
+      'x-amz-sns-message-type': (m as SnsMessage).Type,
+    });
 
   beforeAll(async () => {
     signing = makeCertificate();

@@ -22,7 +22,12 @@ describe('alert-ingest killed with SIGKILL during a flood', () => {
         while (!killed) {
           const dedup = `flood-${n++}`;
           const res = await sender
-            .post('/v2/enqueue', { routing_key: key, event_action: 'trigger', dedup_key: dedup, payload: { summary: `Flood ${dedup}`, source: 'x', severity: 'info' } })
+            .post('/v2/enqueue', {
+              routing_key: key,
+              event_action: 'trigger',
+              dedup_key: dedup,
+              payload: { summary: `Flood ${dedup}`, source: 'x', severity: 'info' },
+            })
             .catch(() => undefined);
           if (res?.status === 202) accepted.push(dedup);
         }

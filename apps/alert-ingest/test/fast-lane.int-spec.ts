@@ -21,7 +21,12 @@ describe('alert-ingest fast lane answers exactly as the controllers do', () => {
   });
   afterAll(() => t.close());
 
-  const pd = (key: string, dedup: string) => ({ routing_key: key, event_action: 'trigger', dedup_key: dedup, payload: { summary: `Parity ${dedup}`, source: 'parity', severity: 'error' } });
+  const pd = (key: string, dedup: string) => ({
+    routing_key: key,
+    event_action: 'trigger',
+    dedup_key: dedup,
+    payload: { summary: `Parity ${dedup}`, source: 'parity', severity: 'error' },
+  });
   const am = (fingerprint: string) => ({
     version: '4',
     status: 'firing',
@@ -104,10 +109,17 @@ describe('alert-ingest fast lane answers exactly as the controllers do', () => {
 
   it("keeps each request's correlation id on its own event, though requests share a commit", async () => {
     const keys = Array.from({ length: 40 }, (_, i) => `corr-${i}`);
-    const answers = await Promise.all(keys.map((k, i) => t.sender.post(i % 2 ? '/v2/enqueue' : '/V2/Enqueue', pd(pdKey, k), { 'x-correlation-id': `trace-${k}` })));
+    const answers = await Promise.all(
+      keys.map((k, i) => t.sender.post(i % 2 ? '/v2/enqueue' : '/V2/Enqueue', pd(pdKey, k), { 'x-correlation-id': `trace-${k}` })),
+    );
     expect(answers.map((a) => a.status)).toEqual(keys.map(() => 202));
     expect(answers.map((a) => a.headers.get('x-correlation-id'))).toEqual(keys.map((k) => `trace-${k}`));
-    const events = await waitForEvents(t.tap, (e) => e.type === 'alert.triggered' && String(e.data.dedupKey).startsWith('corr-'), keys.length, '40 alert.triggered events');
+    const events = await waitForEvents(
+      t.tap,
+      (e) => e.type === 'alert.triggered' && String(e.data.dedupKey).startsWith('corr-'),
+      keys.length,
+      '40 alert.triggered events',
+    );
     expect(Object.fromEntries(events.map((e) => [e.data.dedupKey, e.correlationId]))).toEqual(Object.fromEntries(keys.map((k) => [k, `trace-${k}`])));
   });
 });

@@ -53,8 +53,17 @@ describe('fuzz: malformed and hostile payloads at every endpoint', () => {
   afterAll(() => t.close());
 
   it('answers every malformed request with a 4xx and a message, stays up, and leaves accepted alerts intact', async () => {
-    const pd = (dedup: string) => ({ routing_key: keys['events-api-v2'], event_action: 'trigger', dedup_key: dedup, payload: { summary: `Accepted ${dedup}`, source: 'fuzz', severity: 'error' } });
-    const am = { version: '4', status: 'firing', alerts: [{ status: 'firing', labels: { alertname: 'Accepted' }, annotations: {}, startsAt: '2024-05-01T10:00:00Z', fingerprint: 'aaaaaaaaaaaaaaaa' }] };
+    const pd = (dedup: string) => ({
+      routing_key: keys['events-api-v2'],
+      event_action: 'trigger',
+      dedup_key: dedup,
+      payload: { summary: `Accepted ${dedup}`, source: 'fuzz', severity: 'error' },
+    });
+    const am = {
+      version: '4',
+      status: 'firing',
+      alerts: [{ status: 'firing', labels: { alertname: 'Accepted' }, annotations: {}, startsAt: '2024-05-01T10:00:00Z', fingerprint: 'aaaaaaaaaaaaaaaa' }],
+    };
     expect((await t.sender.post('/v2/enqueue', pd('kept-1'))).status).toBe(202);
     expect((await t.sender.post('/v2/enqueue', pd('kept-2'))).status).toBe(202);
     expect((await t.sender.post(`/integrations/alertmanager/${keys.alertmanager}`, am)).status).toBe(202);
@@ -62,26 +71,57 @@ describe('fuzz: malformed and hostile payloads at every endpoint', () => {
     expect(before).toHaveLength(3);
 
     const endpoints: { path: string; valid: any; required: string[][]; headers?: Record<string, string>; wrong?: unknown[] }[] = [
-      { path: '/v2/enqueue', valid: pd('fuzz'), required: [['routing_key'], ['event_action'], ['payload', 'summary'], ['payload', 'severity'], ['payload', 'source']] },
-      { path: '/v2/change/enqueue', valid: { routing_key: keys['events-api-v2'], payload: { summary: 'deploy' } }, required: [['routing_key'], ['payload'], ['payload', 'summary']] },
+      {
+        path: '/v2/enqueue',
+        valid: pd('fuzz'),
+        required: [['routing_key'], ['event_action'], ['payload', 'summary'], ['payload', 'severity'], ['payload', 'source']],
+      },
+      {
+        path: '/v2/change/enqueue',
+        valid: { routing_key: keys['events-api-v2'], payload: { summary: 'deploy' } },
+        required: [['routing_key'], ['payload'], ['payload', 'summary']],
+      },
       { path: '/v2/alerts', valid: { message: 'fuzz' }, required: [['message']], headers: { authorization: `GenieKey ${keys.opsgenie}` } },
       { path: `/integrations/alertmanager/${keys.alertmanager}`, valid: am, required: [['alerts']] },
       { path: `/integrations/grafana/${keys.grafana}`, valid: { ...am, version: '1' }, required: [['alerts']] },
       // Numbers are fine as ids and titles in a generic payload; everything else that is not text is not.
-      { path: `/integrations/webhook/${keys.webhook}`, valid: { id: 'x', title: 'fuzz', state: 'firing' }, required: [['id'], ['title'], ['state']], wrong: [null, true, [], {}, '', ' ', { $gt: '' }] },
+      {
+        path: `/integrations/webhook/${keys.webhook}`,
+        valid: { id: 'x', title: 'fuzz', state: 'firing' },
+        required: [['id'], ['title'], ['state']],
+        wrong: [null, true, [], {}, '', ' ', { $gt: '' }],
+      },
       { path: `/integrations/cloudwatch/${keys.cloudwatch}`, valid: { Type: 'Notification' }, required: [['MessageId'], ['Signature']] },
     ];
     const r = rng(20240501);
     const answers: { path: string; status: number; message: unknown; sent: string }[] = [];
     const send = async (path: string, body: string, headers: Record<string, string> = {}, method = 'POST') => {
-      const res = await t.sender.request(method, path, method === 'GET' ? undefined : body, method === 'GET' ? headers : { 'content-type': 'application/json', ...headers });
+      const res = await t.sender.request(
+        method,
+        path,
+        method === 'GET' ? undefined : body,
+        method === 'GET' ? headers : { 'content-type': 'application/json', ...headers },
+      );
       const message = res.body?.message ?? res.body?.errors;
       answers.push({ path, status: res.status, message, sent: body.slice(0, 200) });
     };
 
     for (const e of endpoints) {
       // Structurally broken bodies.
-      for (const body of ['', '{', '{"a":', 'null', '42', '"text"', '[1,2,3]', '[]', 'not json at all', '\u0000\u0001', '{"__proto__":{"polluted":true}}', '{"a":'.repeat(5000) + '1' + '}'.repeat(5000)]) {
+      for (const body of [
+        '',
+        '{',
+        '{"a":',
+        'null',
+        '42',
+        '"text"',
+        '[1,2,3]',
+        '[]',
+        'not json at all',
+        '\u0000\u0001',
+        '{"__proto__":{"polluted":true}}',
+        '{"a":'.repeat(5000) + '1' + '}'.repeat(5000),
+      ]) {
         await send(e.path, body, e.headers);
       }
       // Each required field missing or of a wrong type, at random.
@@ -105,7 +145,14 @@ describe('fuzz: malformed and hostile payloads at every endpoint', () => {
     await send('/v2/enqueue', JSON.stringify({ ...pd('deep'), payload: { ...pd('deep').payload, custom_details: deep(100) } }));
     await send('/api/v1/alerts?limit=abc', '', {}, 'GET');
 
-    const bad = answers.filter((a) => a.status < 400 || a.status >= 500 || a.status === 404 || !(typeof a.message === 'string' || Array.isArray(a.message)) || (typeof a.message === 'string' && a.message.length < 5));
+    const bad = answers.filter(
+      (a) =>
+        a.status < 400 ||
+        a.status >= 500 ||
+        a.status === 404 ||
+        !(typeof a.message === 'string' || Array.isArray(a.message)) ||
+        (typeof a.message === 'string' && a.message.length < 5),
+    );
     // Paths that do not exist for a bad key are 404 by routing (e.g. an empty key); everything else names the problem.
     const unexpected = bad.filter((a) => !(a.status === 404 && /\/(alertmanager|heartbeats)\/$/.test(a.path)));
     expect(unexpected).toEqual([]);
@@ -125,13 +172,19 @@ describe('fuzz: malformed and hostile payloads at every endpoint', () => {
         routing_key: key,
         event_action: 'trigger',
         dedup_key: dedup,
-        payload: { summary: `Hostile ${dedup}`, source: 'fuzz', severity: 'info', custom_details: { __proto__: { polluted: true }, constructor: { prototype: 'x' }, nul: 'x\u0000y' } },
+        payload: {
+          summary: `Hostile ${dedup}`,
+          source: 'fuzz',
+          severity: 'info',
+          custom_details: { __proto__: { polluted: true }, constructor: { prototype: 'x' }, nul: 'x\u0000y' },
+        },
       });
       expect(res.status).toBe(202);
     }
     const stored = await t.alerts(serviceId, '&limit=500');
     const keysStored = stored.map((a) => a.dedupKey);
-    for (const k of ["'; DROP TABLE alerts; --", 'ключ-🔥-\u202e-rtl', 'ab', '\ufffdlone', '<script>alert(1)</script>', '$where', '__proto__']) expect(keysStored).toContain(k);
+    for (const k of ["'; DROP TABLE alerts; --", 'ключ-🔥-\u202e-rtl', 'ab', '\ufffdlone', '<script>alert(1)</script>', '$where', '__proto__'])
+      expect(keysStored).toContain(k);
     expect(stored.find((a) => a.dedupKey === 'ab').details).toMatchObject({ nul: 'xy' });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((await t.sender.get('/health/live')).status).toBe(200);
@@ -150,10 +203,18 @@ describe('overload: 503 with Retry-After so senders retry, and every 202 durable
     const { key, serviceId } = await t.integration('events-api-v2');
     const answers = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
-        t.sender.post('/v2/enqueue', { routing_key: key, event_action: 'trigger', dedup_key: `storm-${i}`, payload: { summary: `Storm ${i}`, source: 'x', severity: 'info' } }),
+        t.sender.post('/v2/enqueue', {
+          routing_key: key,
+          event_action: 'trigger',
+          dedup_key: `storm-${i}`,
+          payload: { summary: `Storm ${i}`, source: 'x', severity: 'info' },
+        }),
       ),
     );
-    const accepted = answers.filter((a) => a.status === 202).map((a) => a.body.dedup_key).sort();
+    const accepted = answers
+      .filter((a) => a.status === 202)
+      .map((a) => a.body.dedup_key)
+      .sort();
     const refused = answers.filter((a) => a.status === 503);
     expect(accepted.length + refused.length).toBe(60);
     expect(refused.length).toBeGreaterThan(0);

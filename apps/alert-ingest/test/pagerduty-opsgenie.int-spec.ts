@@ -27,13 +27,29 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     await Promise.all(Array.from({ length: 10 }, () => t.sender.post('/v2/enqueue', trigger(key, 'db1-disk'))));
 
     const [alert] = await t.alerts(serviceId);
-    expect(alert).toMatchObject({ dedupKey: 'db1-disk', status: 'triggered', count: 11, summary: 'Disk full on db1-disk', severity: 'critical', component: 'postgres', integrationType: 'events-api-v2' });
+    expect(alert).toMatchObject({
+      dedupKey: 'db1-disk',
+      status: 'triggered',
+      count: 11,
+      summary: 'Disk full on db1-disk',
+      severity: 'critical',
+      component: 'postgres',
+      integrationType: 'events-api-v2',
+    });
     expect(alert.links).toEqual([{ href: 'https://grafana.example.com/d/db', text: 'Dashboard' }]);
     expect(await t.alerts(serviceId)).toHaveLength(1);
 
-    const [triggered] = await eventually(async () => (t.eventsOf(serviceId, 'alert.triggered').length ? t.eventsOf(serviceId, 'alert.triggered') : undefined), { what: 'alert.triggered' });
+    const [triggered] = await eventually(async () => (t.eventsOf(serviceId, 'alert.triggered').length ? t.eventsOf(serviceId, 'alert.triggered') : undefined), {
+      what: 'alert.triggered',
+    });
     expect(triggered!.key).toBe(alert.id);
-    expect(triggered!.data).toMatchObject({ alertId: alert.id, dedupKey: 'db1-disk', summary: 'Disk full on db1-disk', inMaintenance: false, labels: { source: 'db1.example.com', component: 'postgres' } });
+    expect(triggered!.data).toMatchObject({
+      alertId: alert.id,
+      dedupKey: 'db1-disk',
+      summary: 'Disk full on db1-disk',
+      inMaintenance: false,
+      labels: { source: 'db1.example.com', component: 'postgres' },
+    });
     // Repeats are reported once the report interval passes, as one event with the latest count.
     t.clock.advance(6000);
     const dedup = await eventually(async () => t.eventsOf(serviceId, 'alert.deduplicated')[0], { what: 'alert.deduplicated' });
@@ -91,7 +107,12 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
 
   it('names each bad field in a PagerDuty-shaped 400, and refuses keys without saying whether they exist', async () => {
     const { key, id } = await t.integration('events-api-v2');
-    const bad = await t.sender.post('/v2/enqueue', { routing_key: key, event_action: 'explode', payload: { summary: 5, source: 'x', severity: 'bad' }, colour: 'red' });
+    const bad = await t.sender.post('/v2/enqueue', {
+      routing_key: key,
+      event_action: 'explode',
+      payload: { summary: 5, source: 'x', severity: 'bad' },
+      colour: 'red',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.status).toBe('invalid event');
     expect(bad.body.message).toBe('Event object is invalid');
@@ -114,8 +135,18 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
 
   it('speaks Events API v1 too, at its own path and on /v2/enqueue (as Alertmanager sends it with a service_key)', async () => {
     const { key, serviceId } = await t.integration('events-api-v2');
-    const v1 = (type: string, extra: Record<string, unknown> = {}) => ({ service_key: key, event_type: type, incident_key: 'v1-disk', event_action: '', payload: null, ...extra });
-    const res = await t.sender.post('/generic/2010-04-15/create_event.json', v1('trigger', { description: 'Disk full (v1)', details: { firing: 'db1' }, client: 'Alertmanager' }));
+    const v1 = (type: string, extra: Record<string, unknown> = {}) => ({
+      service_key: key,
+      event_type: type,
+      incident_key: 'v1-disk',
+      event_action: '',
+      payload: null,
+      ...extra,
+    });
+    const res = await t.sender.post(
+      '/generic/2010-04-15/create_event.json',
+      v1('trigger', { description: 'Disk full (v1)', details: { firing: 'db1' }, client: 'Alertmanager' }),
+    );
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'success', message: 'Event processed', incident_key: 'v1-disk' });
     await t.sender.post('/v2/enqueue', v1('trigger', { description: 'Disk full (v1)' }));
@@ -152,7 +183,9 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     const genie = { authorization: `GenieKey ${og.key}`, 'idempotency-key': 'og-1' };
     await t.sender.post('/v2/alerts', { message: 'Retried', alias: 'og-retried' }, genie);
     const again = await t.sender.post('/v2/alerts', { message: 'Retried', alias: 'og-retried' }, genie);
-    expect((await t.sender.request('GET', `/v2/alerts/requests/${again.body.requestId}`, undefined, genie)).body.data.status).toBe('Request was already processed');
+    expect((await t.sender.request('GET', `/v2/alerts/requests/${again.body.requestId}`, undefined, genie)).body.data.status).toBe(
+      'Request was already processed',
+    );
     expect((await t.alerts(serviceId, '&dedupKey=og-retried'))[0].count).toBe(1);
   });
 
@@ -166,7 +199,9 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ status: 'success', message: 'Change event processed' });
     const changes = (await t.admin.get(`/api/v1/change-events?serviceId=${serviceId}`)).body;
-    expect(changes).toMatchObject([{ summary: 'Deployed checkout v42', source: 'github-actions', occurredAt: '2024-05-01T10:00:00.000Z', details: { sha: 'abc123' } }]);
+    expect(changes).toMatchObject([
+      { summary: 'Deployed checkout v42', source: 'github-actions', occurredAt: '2024-05-01T10:00:00.000Z', details: { sha: 'abc123' } },
+    ]);
     expect(await t.alerts(serviceId)).toEqual([]);
   });
 
@@ -194,7 +229,11 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     expect((await t.alerts(serviceId, '&dedupKey=after-maintenance'))[0].inMaintenance).toBe(false);
     expect((await t.admin.delete(`/api/v1/maintenance-windows/${win.body.id}`)).status).toBe(204);
     await eventually(async () => t.tap.ofType('maintenance.deleted').find((m) => m.json!.data.windowId === win.body.id));
-    const bad = await t.admin.post('/api/v1/maintenance-windows', { serviceIds: [serviceId], startsAt: new Date(now).toISOString(), endsAt: new Date(now - 1).toISOString() });
+    const bad = await t.admin.post('/api/v1/maintenance-windows', {
+      serviceIds: [serviceId],
+      startsAt: new Date(now).toISOString(),
+      endsAt: new Date(now - 1).toISOString(),
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('endsAt must be after startsAt');
   });
@@ -226,22 +265,44 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     expect(dupStatus.body.data).toMatchObject({ status: 'Alert is deduplicated', alertId: status.body.data.alertId });
 
     const [alert] = await t.alerts(serviceId);
-    expect(alert).toMatchObject({ id: status.body.data.alertId, dedupKey: 'web-3-cpu', summary: 'CPU above 90% on web-3', severity: 'critical', count: 2, source: 'zabbix' });
+    expect(alert).toMatchObject({
+      id: status.body.data.alertId,
+      dedupKey: 'web-3-cpu',
+      summary: 'CPU above 90% on web-3',
+      severity: 'critical',
+      count: 2,
+      source: 'zabbix',
+    });
     expect(alert.labels).toMatchObject({ region: 'eu-west-1', entity: 'web-3', priority: 'P1', tags: 'web,prod' });
 
     const ack = await t.sender.post(`/v2/alerts/${alert.id}/acknowledge?identifierType=id`, { user: 'dana' }, genie);
     expect(ack.status).toBe(202);
     expect((await t.alerts(serviceId))[0].status).toBe('acknowledged');
     const got = await t.sender.request('GET', `/v2/alerts/web-3-cpu?identifierType=alias`, undefined, genie);
-    expect(got.body.data).toMatchObject({ id: alert.id, alias: 'web-3-cpu', status: 'open', acknowledged: true, count: 2, priority: 'P1', tags: ['web', 'prod'] });
+    expect(got.body.data).toMatchObject({
+      id: alert.id,
+      alias: 'web-3-cpu',
+      status: 'open',
+      acknowledged: true,
+      count: 2,
+      priority: 'P1',
+      tags: ['web', 'prod'],
+    });
 
     const close = await t.sender.post('/v2/alerts/web-3-cpu/close?identifierType=alias', { source: 'zabbix' }, genie);
-    expect((await t.sender.request('GET', `/v2/alerts/requests/${close.body.requestId}`, undefined, genie)).body.data).toMatchObject({ action: 'Close', status: 'Closed', success: true });
+    expect((await t.sender.request('GET', `/v2/alerts/requests/${close.body.requestId}`, undefined, genie)).body.data).toMatchObject({
+      action: 'Close',
+      status: 'Closed',
+      success: true,
+    });
     expect((await t.alerts(serviceId))[0].status).toBe('resolved');
     // Closing again: accepted, and the request says why nothing happened.
     const again2 = await t.sender.post('/v2/alerts/web-3-cpu/close?identifierType=alias', {}, genie);
     expect(again2.status).toBe(202);
-    expect((await t.sender.request('GET', `/v2/alerts/requests/${again2.body.requestId}`, undefined, genie)).body.data).toMatchObject({ success: false, status: 'Alert does not exist' });
+    expect((await t.sender.request('GET', `/v2/alerts/requests/${again2.body.requestId}`, undefined, genie)).body.data).toMatchObject({
+      success: false,
+      status: 'Alert does not exist',
+    });
   });
 
   it('Opsgenie: creates without alias are separate alerts; bad input and bad keys get Opsgenie-shaped errors', async () => {
@@ -284,7 +345,9 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     const created = await t.sender.post('/v2/alerts', { message: 'Old news', alias: 'old' }, genie);
     expect((await t.sender.request('GET', `/v2/alerts/requests/${created.body.requestId}`, undefined, genie)).status).toBe(200);
     t.clock.advance(8 * 86400_000);
-    await eventually(async () => (await t.sender.request('GET', `/v2/alerts/requests/${created.body.requestId}`, undefined, genie)).status === 404, { what: 'the request record pruned' });
+    await eventually(async () => (await t.sender.request('GET', `/v2/alerts/requests/${created.body.requestId}`, undefined, genie)).status === 404, {
+      what: 'the request record pruned',
+    });
     expect(await t.alerts(serviceId)).toHaveLength(1);
   });
 });

@@ -3,7 +3,10 @@ import { eventually } from '#libs/testing';
 import { startIngest, type Ingest } from './helpers.js';
 
 /** An Alertmanager webhook message (version 4) as Alertmanager 0.25 sends it. */
-function amMessage(status: 'firing' | 'resolved', alerts: { name: string; instance: string; fingerprint: string; startsAt: string; status?: 'firing' | 'resolved' }[]) {
+function amMessage(
+  status: 'firing' | 'resolved',
+  alerts: { name: string; instance: string; fingerprint: string; startsAt: string; status?: 'firing' | 'resolved' }[],
+) {
   return {
     receiver: 'klaxon',
     status,
@@ -62,12 +65,14 @@ describe('Alertmanager, Grafana and generic webhooks; heartbeats', () => {
     // A new episode of the same alert opens a new one.
     const again = await t.sender.post(`/integrations/alertmanager/${key}`, amMessage('firing', [{ ...a, startsAt: '2024-05-01T11:00:00Z' }]));
     expect(again.body.outcomes).toEqual({ created: 1 });
-    const triggered = await eventually(async () => (t.eventsOf(serviceId, 'alert.triggered').length === 3 ? t.eventsOf(serviceId, 'alert.triggered') : undefined));
+    const triggered = await eventually(async () =>
+      t.eventsOf(serviceId, 'alert.triggered').length === 3 ? t.eventsOf(serviceId, 'alert.triggered') : undefined,
+    );
     expect(triggered[0]!.data.labels).toMatchObject({ alertname: 'DiskFull' });
 
     const bad = await t.sender.post(`/integrations/alertmanager/${key}`, { version: '4', alerts: [{ status: 'burning', labels: { a: 1 } }] });
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toContain("'alerts.0.status': must be \"firing\" or \"resolved\"");
+    expect(bad.body.message).toContain('\'alerts.0.status\': must be "firing" or "resolved"');
     expect(bad.body.message).toContain("'alerts.0.labels.a': must be a string");
   });
 
@@ -110,7 +115,10 @@ describe('Alertmanager, Grafana and generic webhooks; heartbeats', () => {
     const unsigned = await t.sender.post(`/integrations/grafana/${key}`, raw, { 'content-type': 'application/json' });
     expect(unsigned.status).toBe(403);
     expect(unsigned.body.message).toContain('not signed');
-    const forged = await t.sender.post(`/integrations/grafana/${key}`, raw, { 'content-type': 'application/json', 'x-grafana-alerting-signature': sign(raw + ' ') });
+    const forged = await t.sender.post(`/integrations/grafana/${key}`, raw, {
+      'content-type': 'application/json',
+      'x-grafana-alerting-signature': sign(raw + ' '),
+    });
     expect(forged.status).toBe(403);
     expect(await t.alerts(serviceId)).toEqual([]);
     const ok = await t.sender.post(`/integrations/grafana/${key}`, raw, { 'content-type': 'application/json', 'x-grafana-alerting-signature': sign(raw) });
@@ -131,11 +139,24 @@ describe('Alertmanager, Grafana and generic webhooks; heartbeats', () => {
       sourcePath: 'host.name',
       labelPaths: { team: 'owner.team', region: 'tags[0]' },
     });
-    const event = (state: string, level = 'high') => ({ state, check: { id: 'chk-42', level, title: 'Checkout is down' }, host: { name: 'web-1' }, owner: { team: 'payments' }, tags: ['eu-west'] });
+    const event = (state: string, level = 'high') => ({
+      state,
+      check: { id: 'chk-42', level, title: 'Checkout is down' },
+      host: { name: 'web-1' },
+      owner: { team: 'payments' },
+      tags: ['eu-west'],
+    });
     expect((await t.sender.post(`/integrations/webhook/${key}`, event('DOWN'))).status).toBe(202);
     await t.sender.post(`/integrations/webhook/${key}`, event('down'));
     let [alert] = await t.alerts(serviceId);
-    expect(alert).toMatchObject({ dedupKey: 'chk-42', summary: 'Checkout is down', severity: 'error', source: 'web-1', count: 2, labels: { team: 'payments', region: 'eu-west' } });
+    expect(alert).toMatchObject({
+      dedupKey: 'chk-42',
+      summary: 'Checkout is down',
+      severity: 'error',
+      source: 'web-1',
+      count: 2,
+      labels: { team: 'payments', region: 'eu-west' },
+    });
     await t.sender.post(`/integrations/webhook/${key}`, event('UP'));
     [alert] = await t.alerts(serviceId);
     expect(alert.status).toBe('resolved');
@@ -150,7 +171,8 @@ describe('Alertmanager, Grafana and generic webhooks; heartbeats', () => {
 
   it('generic webhook: without a dedup path, the hash of the configured fields; a delivery id makes a retry change nothing', async () => {
     const { key, serviceId } = await t.integration('webhook', { summaryPath: 'title', dedupFields: ['title', 'host'] });
-    const send = (title: string, host: string, id?: string) => t.sender.post(`/integrations/webhook/${key}`, [{ title, host }], id ? { 'idempotency-key': id } : {});
+    const send = (title: string, host: string, id?: string) =>
+      t.sender.post(`/integrations/webhook/${key}`, [{ title, host }], id ? { 'idempotency-key': id } : {});
     await send('Queue backed up', 'mq-1', 'd-1');
     await send('Queue backed up', 'mq-1', 'd-1');
     await send('Queue backed up', 'mq-1', 'd-2');
@@ -181,10 +203,13 @@ describe('Alertmanager, Grafana and generic webhooks; heartbeats', () => {
     expect(await t.alerts(serviceId)).toEqual([]);
 
     t.clock.advance(30_000);
-    const [alert] = await eventually(async () => {
-      const list = await t.alerts(serviceId);
-      return list.length ? list : undefined;
-    }, { what: 'the heartbeat alert' });
+    const [alert] = await eventually(
+      async () => {
+        const list = await t.alerts(serviceId);
+        return list.length ? list : undefined;
+      },
+      { what: 'the heartbeat alert' },
+    );
     expect(alert).toMatchObject({ summary: 'nightly-backup is expired', status: 'triggered', severity: 'critical', integrationType: 'heartbeat' });
     expect((await t.admin.get(`/api/v1/heartbeats?serviceId=${serviceId}`)).body[0].status).toBe('expired');
 

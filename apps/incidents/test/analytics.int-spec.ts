@@ -72,7 +72,8 @@ describe('analytics', () => {
   });
   afterAll(() => h.close());
 
-  const period = (): string => `from=${encodeURIComponent(started.toISOString())}&to=${encodeURIComponent(new Date(h.clock.now().getTime() + 60_000).toISOString())}`;
+  const period = (): string =>
+    `from=${encodeURIComponent(started.toISOString())}&to=${encodeURIComponent(new Date(h.clock.now().getTime() + 60_000).toISOString())}`;
   /** Timings carry the few hundred milliseconds of real time between clock jumps. */
   const near = (expected: number) => expect.toBeWithin(expected);
 
@@ -139,7 +140,9 @@ describe('analytics', () => {
   it('answers bad parameters with 400', async () => {
     expect((await h.api.get('/api/v1/analytics/response-times?groupBy=galaxy')).body.message).toContain('groupBy: must be one of none, service, team');
     expect((await h.api.get('/api/v1/analytics/response-times?groupBy=week&timeZone=Mars/Olympus')).body.message).toContain('must be an IANA time zone');
-    expect((await h.api.get('/api/v1/analytics/volume?from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z')).body.message).toContain('"from" must be before "to"');
+    expect((await h.api.get('/api/v1/analytics/volume?from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z')).body.message).toContain(
+      '"from" must be before "to"',
+    );
   });
 });
 

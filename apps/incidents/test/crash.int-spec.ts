@@ -49,12 +49,17 @@ describe('incidents crash safety', () => {
     const published = (type: string) => tap.messages.filter((m) => m.key === incident.id && m.json?.type === type);
     expect(published('incident.unacknowledged')).toHaveLength(0);
     // The timer survived the crash with the rest of its transaction rolled back.
-    expect(await queryDb(world.databaseUrl('incidents'), `SELECT kind FROM timers WHERE key = $1`, [`ack-timeout:${incident.id}`])).toEqual([{ kind: 'incident.ack-timeout' }]);
+    expect(await queryDb(world.databaseUrl('incidents'), `SELECT kind FROM timers WHERE key = $1`, [`ack-timeout:${incident.id}`])).toEqual([
+      { kind: 'incident.ack-timeout' },
+    ]);
 
     await incidents.start({ CRASH_AT: '' });
     // The restarted process's test clock starts from the real time again.
     await incidents.api.post('/__test/clock/advance', { ms: 31 * 60_000 });
-    await eventually(async () => (await incidents.api.get(`/api/v1/incidents/${incident.id}`)).body.status === 'triggered', { what: 'triggered again', timeoutMs: 30_000 });
+    await eventually(async () => (await incidents.api.get(`/api/v1/incidents/${incident.id}`)).body.status === 'triggered', {
+      what: 'triggered again',
+      timeoutMs: 30_000,
+    });
     await eventually(async () => published('incident.triggered').length === 2, { what: 'the re-trigger published', timeoutMs: 30_000 });
     await sleep(1500);
     expect(published('incident.triggered').map((m) => m.json!.data.reason)).toEqual(['new', 'ack-timeout']);

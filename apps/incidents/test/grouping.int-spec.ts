@@ -80,7 +80,10 @@ describe('incidents from alerts: grouping', () => {
     await produceRaw(
       h.world.infra.brokers,
       topicOf('alert.triggered', h.world.prefix),
-      alerts.map((a) => ({ key: a.alertId, value: JSON.stringify(buildEvent('alert.triggered', a.alertId, a, { producer: 'test', correlationId: randomUUID() })) })),
+      alerts.map((a) => ({
+        key: a.alertId,
+        value: JSON.stringify(buildEvent('alert.triggered', a.alertId, a, { producer: 'test', correlationId: randomUUID() })),
+      })),
     );
     const list = await h.waitIncidents(serviceId, (l) => l.reduce((n, i) => n + i.alertCount, 0) === 12, 'all twelve alerts recorded');
     expect(list).toHaveLength(2);
@@ -107,7 +110,10 @@ describe('incidents from alerts: grouping', () => {
     const [first] = await h.waitIncidents(serviceId, (l) => l.length === 1);
     expect(await h.query('SELECT count(*)::int AS n FROM incident_groups WHERE service_id = $1', [serviceId])).toEqual([{ n: 1 }]);
     h.advance(26 * 60); // the daily sweep runs within the first hour, then daily
-    await eventually(async () => (await h.query('SELECT 1 FROM incident_groups WHERE service_id = $1', [serviceId])).length === 0, { what: 'the group forgotten', timeoutMs: 30_000 });
+    await eventually(async () => (await h.query('SELECT 1 FROM incident_groups WHERE service_id = $1', [serviceId])).length === 0, {
+      what: 'the group forgotten',
+      timeoutMs: 30_000,
+    });
     await h.alert(serviceId, { source: 'cache1', summary: 'cache1 evictions again' });
     const list = await h.waitIncidents(serviceId, (l) => l.length === 2);
     expect(list.find((i) => i.id === first.id).alertCount).toBe(1);
@@ -127,7 +133,15 @@ describe('incidents from alerts: grouping', () => {
     const far = new Date(now.getTime() + 12 * 3600_000);
     const hhmm = (d: Date): string => d.toISOString().slice(11, 16);
     const serviceId = await h.createService({
-      urgencyRule: { type: 'support-hours', timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: hhmm(far), end: hhmm(new Date(far.getTime() + 60_000)), during: 'high', outside: 'low' },
+      urgencyRule: {
+        type: 'support-hours',
+        timeZone: 'UTC',
+        days: [1, 2, 3, 4, 5, 6, 7],
+        start: hhmm(far),
+        end: hhmm(new Date(far.getTime() + 60_000)),
+        during: 'high',
+        outside: 'low',
+      },
     });
     await h.alert(serviceId);
     const [incident] = await h.waitIncidents(serviceId, (l) => l.length === 1);

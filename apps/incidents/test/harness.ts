@@ -78,11 +78,17 @@ export class IncidentsHarness {
       autoResolveOnAlertResolve: opts.autoResolveOnAlertResolve ?? true,
       autoResolveTimeoutSeconds: opts.autoResolveTimeoutSeconds ?? null,
     });
-    await eventually(async () => (await this.query('SELECT 1 FROM services WHERE id = $1', [serviceId])).length > 0, { what: 'the service copy', timeoutMs: WAIT_MS });
+    await eventually(async () => (await this.query('SELECT 1 FROM services WHERE id = $1', [serviceId])).length > 0, {
+      what: 'the service copy',
+      timeoutMs: WAIT_MS,
+    });
     return serviceId;
   }
 
-  async createUser(name: string, email = `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 6)}@example.com`): Promise<{ id: string; name: string; email: string }> {
+  async createUser(
+    name: string,
+    email = `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 6)}@example.com`,
+  ): Promise<{ id: string; name: string; email: string }> {
     const userId = randomUUID();
     await this.emit('user.upserted', userId, { userId, name, email, timeZone: 'Europe/Paris', role: 'responder' });
     await eventually(async () => (await this.query('SELECT 1 FROM users WHERE id = $1', [userId])).length > 0, { what: `user ${name}`, timeoutMs: WAIT_MS });
@@ -126,7 +132,13 @@ export class IncidentsHarness {
   }
 
   async resolveAlert(alert: { alertId: string; serviceId: string; dedupKey: string }): Promise<void> {
-    await this.emit('alert.resolved', alert.alertId, { alertId: alert.alertId, serviceId: alert.serviceId, integrationId: null, dedupKey: alert.dedupKey, resolvedAt: this.clock.now().toISOString() });
+    await this.emit('alert.resolved', alert.alertId, {
+      alertId: alert.alertId,
+      serviceId: alert.serviceId,
+      integrationId: null,
+      dedupKey: alert.dedupKey,
+      resolvedAt: this.clock.now().toISOString(),
+    });
   }
 
   async incidents(query: string): Promise<any[]> {

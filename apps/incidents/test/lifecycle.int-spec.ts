@@ -122,7 +122,14 @@ describe('incident lifecycle', () => {
 
   it('escalates and reassigns by hand, and tracks who is assigned from oncall’s escalation', async () => {
     const { incident } = await openIncident();
-    await h.emit('escalation.step-fired', incident.id, { incidentId: incident.id, step: 0, loop: 0, userIds: [dana.id], nobodyOnCall: false, firedAt: h.clock.now().toISOString() });
+    await h.emit('escalation.step-fired', incident.id, {
+      incidentId: incident.id,
+      step: 0,
+      loop: 0,
+      userIds: [dana.id],
+      nobodyOnCall: false,
+      firedAt: h.clock.now().toISOString(),
+    });
     const assigned = await h.waitIncident(incident.id, (i) => i.assignees.length === 1);
     expect(assigned).toMatchObject({ escalationLevel: 1, assignedTo: [{ userId: dana.id, name: 'Dana' }] });
     expect((await h.api.get(`/api/v1/incidents?assignee=${dana.id}`)).body.map((i: { id: string }) => i.id)).toContain(incident.id);
@@ -192,7 +199,8 @@ describe('incident lifecycle', () => {
 
   it('lists with filters and cursor pagination, and pages the timeline both ways', async () => {
     const serviceId = await h.createService();
-    for (const severity of ['critical', 'warning', 'critical', 'info', 'critical'] as const) await h.alert(serviceId, { severity, summary: `${severity} alert` });
+    for (const severity of ['critical', 'warning', 'critical', 'info', 'critical'] as const)
+      await h.alert(serviceId, { severity, summary: `${severity} alert` });
     const all = await h.waitIncidents(serviceId, (l) => l.length === 5);
     expect(all.map((i) => i.number)).toEqual([...all.map((i) => i.number)].sort((a, b) => b - a));
 
@@ -228,4 +236,3 @@ describe('incident lifecycle', () => {
     expect(oldest.body[0].kind).toBe('incident.triggered');
   });
 });
-

@@ -54,7 +54,10 @@ describe('major incidents: communication, problems and reviews', () => {
       ['service', 'Lee', lee.email],
     ]);
 
-    const sent = await api.post(`/api/v1/incidents/${incident.id}/stakeholder-updates`, { summary: 'Checkout degraded', message: 'Payments fail for 20% of users. Next update in 30 minutes.' });
+    const sent = await api.post(`/api/v1/incidents/${incident.id}/stakeholder-updates`, {
+      summary: 'Checkout degraded',
+      message: 'Payments fail for 20% of users. Next update in 30 minutes.',
+    });
     expect(sent.status).toBe(201);
     const [event] = await h.waitPublished(incident.id, 'stakeholder-update.requested');
     expect(event!.json!.data).toMatchObject({
@@ -70,7 +73,10 @@ describe('major incidents: communication, problems and reviews', () => {
       ],
     });
     // notifier emails each stakeholder once.
-    const mails = await eventually(async () => (smtp.to('ceo@example.com').length && smtp.to(lee.email).length ? smtp.mails : undefined), { what: 'the update emails', timeoutMs: 30_000 });
+    const mails = await eventually(async () => (smtp.to('ceo@example.com').length && smtp.to(lee.email).length ? smtp.mails : undefined), {
+      what: 'the update emails',
+      timeoutMs: 30_000,
+    });
     expect(mails.find((m) => m.to.includes('ceo@example.com'))!.subject).toBe(`[Klaxon] Update on #${incident.number} ${incident.title}: Checkout degraded`);
     expect(smtp.to(lee.email)[0]!.text).toContain('Payments fail for 20% of users.');
     await sleep(1000);
@@ -78,7 +84,9 @@ describe('major incidents: communication, problems and reviews', () => {
 
     const entry = (await h.timeline(incident.id)).find((e) => e.kind === 'stakeholder-update.sent');
     expect(entry).toMatchObject({ actor: { name: 'Dana' }, details: { summary: 'Checkout degraded', recipients: 2 } });
-    expect((await h.api.get(`/api/v1/incidents/${incident.id}/stakeholder-updates`)).body).toEqual([expect.objectContaining({ id: sent.body.id, sentBy: expect.objectContaining({ name: 'Dana' }) })]);
+    expect((await h.api.get(`/api/v1/incidents/${incident.id}/stakeholder-updates`)).body).toEqual([
+      expect.objectContaining({ id: sent.body.id, sentBy: expect.objectContaining({ name: 'Dana' }) }),
+    ]);
 
     expect((await api.delete(`/api/v1/incidents/${incident.id}/stakeholders/${ceo.body.id}`)).status).toBe(204);
     expect((await api.delete(`/api/v1/incidents/${incident.id}/stakeholders/${ceo.body.id}`)).status).toBe(404);
@@ -87,7 +95,10 @@ describe('major incidents: communication, problems and reviews', () => {
 
   it('keeps a conference bridge link per incident', async () => {
     const { incident } = await openIncident();
-    const set = await api.put(`/api/v1/incidents/${incident.id}/conference-bridge`, { url: 'https://meet.example.com/inc-war-room', dialIn: '+1 555 0100 pin 1234' });
+    const set = await api.put(`/api/v1/incidents/${incident.id}/conference-bridge`, {
+      url: 'https://meet.example.com/inc-war-room',
+      dialIn: '+1 555 0100 pin 1234',
+    });
     expect(set.body).toMatchObject({ conferenceUrl: 'https://meet.example.com/inc-war-room', conferenceDialIn: '+1 555 0100 pin 1234' });
     expect((await h.timeline(incident.id)).some((e) => e.kind === 'incident.conference-bridge')).toBe(true);
     expect((await api.put(`/api/v1/incidents/${incident.id}/conference-bridge`, { url: 'javascript:alert(1)' })).status).toBe(400);
@@ -97,7 +108,10 @@ describe('major incidents: communication, problems and reviews', () => {
     const serviceId = await h.createService();
     const { incident: a } = await openIncident(serviceId);
     const { incident: b } = await openIncident(serviceId);
-    const problem = await api.post('/api/v1/problems', { title: 'Connection pool exhaustion on db cluster', description: 'Pool too small since the March upgrade' });
+    const problem = await api.post('/api/v1/problems', {
+      title: 'Connection pool exhaustion on db cluster',
+      description: 'Pool too small since the March upgrade',
+    });
     expect(problem.status).toBe(201);
     expect(problem.body).toMatchObject({ status: 'open', createdBy: { name: 'Dana' } });
     for (const i of [a, b]) expect((await api.put(`/api/v1/incidents/${i.id}/problem`, { problemId: problem.body.id })).status).toBe(200);
@@ -107,7 +121,11 @@ describe('major incidents: communication, problems and reviews', () => {
     expect((await h.incidents(`problemId=${problem.body.id}`)).map((i) => i.id)).toEqual([b.id, a.id]);
     expect((await h.timeline(a.id)).find((e) => e.kind === 'problem.linked')!.details).toMatchObject({ title: 'Connection pool exhaustion on db cluster' });
 
-    const known = await api.patch(`/api/v1/problems/${problem.body.id}`, { status: 'known-error', rootCause: 'max_connections 100', workaround: 'restart pgbouncer' });
+    const known = await api.patch(`/api/v1/problems/${problem.body.id}`, {
+      status: 'known-error',
+      rootCause: 'max_connections 100',
+      workaround: 'restart pgbouncer',
+    });
     expect(known.body).toMatchObject({ status: 'known-error', rootCause: 'max_connections 100', resolvedAt: null });
     expect((await h.api.get('/api/v1/problems?status=known-error')).body.map((p: { id: string }) => p.id)).toContain(problem.body.id);
     expect((await api.patch(`/api/v1/problems/${problem.body.id}`, { status: 'fixed' })).status).toBe(400);
@@ -123,13 +141,27 @@ describe('major incidents: communication, problems and reviews', () => {
     const serviceId = await h.createService();
     const { incident: p1, alert } = await openIncident(serviceId, 'critical');
     const { incident: p3 } = await openIncident(serviceId, 'warning');
-    await h.emit('escalation.step-fired', p1.id, { incidentId: p1.id, step: 0, loop: 0, userIds: [lee.id], nobodyOnCall: false, firedAt: h.clock.now().toISOString() });
+    await h.emit('escalation.step-fired', p1.id, {
+      incidentId: p1.id,
+      step: 0,
+      loop: 0,
+      userIds: [lee.id],
+      nobodyOnCall: false,
+      firedAt: h.clock.now().toISOString(),
+    });
     await h.waitIncident(p1.id, (i) => i.assignees.length === 1);
     await h.resolveAlert(alert);
     await h.waitIncident(p1.id, (i) => i.status === 'resolved');
     const review = (await h.api.get(`/api/v1/incidents/${p1.id}/review`)).body;
     // Resolved by the monitor: the review goes to the person who was on it.
-    expect(review).toMatchObject({ incidentId: p1.id, incidentNumber: p1.number, status: 'draft', createdAutomatically: true, ownerId: lee.id, ownerName: 'Lee' });
+    expect(review).toMatchObject({
+      incidentId: p1.id,
+      incidentNumber: p1.number,
+      status: 'draft',
+      createdAutomatically: true,
+      ownerId: lee.id,
+      ownerName: 'Lee',
+    });
     expect((await h.timeline(p1.id)).some((e) => e.kind === 'review.created')).toBe(true);
 
     expect((await api.post(`/api/v1/incidents/${p3.id}/resolve`)).status).toBe(200);
@@ -152,7 +184,11 @@ describe('major incidents: communication, problems and reviews', () => {
     expect(early.status).toBe(409);
     expect(early.body.message).toBe('Fill in whatHappened, impact, rootCause before publishing the review');
 
-    const item = await api.post(`/api/v1/reviews/${review.id}/action-items`, { description: 'Alert on pool saturation', ownerId: lee.id, dueDate: '2030-02-01' });
+    const item = await api.post(`/api/v1/reviews/${review.id}/action-items`, {
+      description: 'Alert on pool saturation',
+      ownerId: lee.id,
+      dueDate: '2030-02-01',
+    });
     expect(item.status).toBe(201);
     expect(item.body).toMatchObject({ description: 'Alert on pool saturation', ownerName: 'Lee', dueDate: '2030-02-01', status: 'open' });
     expect((await api.post(`/api/v1/reviews/${review.id}/action-items`, { description: 'x', dueDate: 'next week' })).status).toBe(400);

@@ -8,7 +8,9 @@ describe('SLAs', () => {
   beforeAll(() => h.start());
   afterAll(() => h.close());
 
-  async function serviceWithSla(goals: { priority: string; acknowledgeWithinMinutes?: number | null; resolveWithinMinutes?: number | null }[]): Promise<string> {
+  async function serviceWithSla(
+    goals: { priority: string; acknowledgeWithinMinutes?: number | null; resolveWithinMinutes?: number | null }[],
+  ): Promise<string> {
     const serviceId = await h.createService();
     const res = await h.api.put(`/api/v1/services/${serviceId}/sla-policy`, { goals });
     expect(res.status).toBe(200);
@@ -39,7 +41,9 @@ describe('SLAs', () => {
     const after = (await h.api.get(`/api/v1/incidents/${incident.id}`)).body;
     expect(after.slas[0]).toMatchObject({ status: 'breached', breachedAt: new Date(opened + 900_000).toISOString() });
     expect(after.slas[1].status).toBe('running');
-    expect((await h.timeline(incident.id)).filter((e) => e.kind === 'sla.breached')).toEqual([expect.objectContaining({ details: expect.objectContaining({ goal: 'acknowledge' }) })]);
+    expect((await h.timeline(incident.id)).filter((e) => e.kind === 'sla.breached')).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ goal: 'acknowledge' }) }),
+    ]);
 
     // Acknowledging late keeps the breach; resolving in time meets the resolve goal.
     await h.api.post(`/api/v1/incidents/${incident.id}/acknowledge`);
@@ -95,10 +99,17 @@ describe('SLAs', () => {
       serviceId,
       goals: [{ priority: 'P2', acknowledgeWithinMinutes: 30, resolveWithinMinutes: null }],
     });
-    const twice = await h.api.put(`/api/v1/services/${serviceId}/sla-policy`, { goals: [{ priority: 'P1', acknowledgeWithinMinutes: 5 }, { priority: 'P1', resolveWithinMinutes: 5 }] });
+    const twice = await h.api.put(`/api/v1/services/${serviceId}/sla-policy`, {
+      goals: [
+        { priority: 'P1', acknowledgeWithinMinutes: 5 },
+        { priority: 'P1', resolveWithinMinutes: 5 },
+      ],
+    });
     expect(twice.status).toBe(400);
     expect(twice.body.message).toContain('P1 is given twice');
-    expect((await h.api.put(`/api/v1/services/${serviceId}/sla-policy`, { goals: [{ priority: 'P1' }] })).body.message).toContain('set acknowledgeWithinMinutes, resolveWithinMinutes or both');
+    expect((await h.api.put(`/api/v1/services/${serviceId}/sla-policy`, { goals: [{ priority: 'P1' }] })).body.message).toContain(
+      'set acknowledgeWithinMinutes, resolveWithinMinutes or both',
+    );
     expect((await h.api.put(`/api/v1/services/${randomUUID()}/sla-policy`, { goals: [] })).status).toBe(404);
     const responder = await h.as(randomUUID(), 'responder');
     expect((await responder.put(`/api/v1/services/${serviceId}/sla-policy`, { goals: [] })).status).toBe(403);

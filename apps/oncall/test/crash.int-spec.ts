@@ -63,7 +63,10 @@ describe('oncall killed while deciding a page', () => {
     // A restarted process's test clock starts again at real time: move it past the due time again.
     await oncall.start({ ...clock, CRASH_AT: '' });
     await advance(6 * MINUTE);
-    await eventually(async () => pagesFor(tap, second.key).length === 2 && pagesFor(tap, first.key).length === 2, { what: 'step 2 of both incidents', timeoutMs: 60000 });
+    await eventually(async () => pagesFor(tap, second.key).length === 2 && pagesFor(tap, first.key).length === 2, {
+      what: 'step 2 of both incidents',
+      timeoutMs: 60000,
+    });
     await sleep(1500);
     for (const incident of [first, second]) {
       expect(pagesFor(tap, incident.key).map((p) => [p.step, p.userId])).toEqual([

@@ -46,7 +46,9 @@ describe('oncall directory and schedules API', () => {
     ]);
     expect(res.gaps).toEqual([]);
 
-    const override = await expectOk(api.post(`/api/v1/schedules/${schedule.id}/overrides`, { userId: cy.id, start: '2024-03-10T15:00:00Z', end: '2024-03-10T18:00:00Z' }));
+    const override = await expectOk(
+      api.post(`/api/v1/schedules/${schedule.id}/overrides`, { userId: cy.id, start: '2024-03-10T15:00:00Z', end: '2024-03-10T18:00:00Z' }),
+    );
     const after = await expectOk(api.get(`/api/v1/schedules/${schedule.id}/shifts?from=2024-03-10T13:00:00Z&to=2024-03-11T13:00:00Z`));
     expect(after.shifts.map((s: any) => [s.userName, s.start, s.end])).toEqual([
       ['Ben', '2024-03-10T13:00:00.000Z', '2024-03-10T15:00:00.000Z'],
@@ -94,12 +96,20 @@ describe('oncall directory and schedules API', () => {
     };
     expect(await bad({ ...newYorkDaily(), timeZone: 'America/Gotham' })).toContain('timeZone: must be an IANA time zone');
     expect(await bad({ ...newYorkDaily(), layers: [{ ...newYorkDaily().layers[0], participants: [] }] })).toContain('layer "daily" has no participants');
-    expect(await bad({ ...newYorkDaily(), layers: [{ ...newYorkDaily().layers[0], restriction: { type: 'daily', windows: [{ start: '09:00', end: '09:00' }] } }] })).toContain('never opens');
-    expect(await bad({ ...newYorkDaily(), layers: [{ ...newYorkDaily().layers[0], restriction: { type: 'weekly', windows: [] } }] })).toContain('a restriction needs at least one window');
-    expect(await bad({ ...newYorkDaily(), layers: [{ ...newYorkDaily().layers[0], handoffTime: '25:00' }] })).toContain('handoffTime: must be a time of day HH:mm');
+    expect(
+      await bad({ ...newYorkDaily(), layers: [{ ...newYorkDaily().layers[0], restriction: { type: 'daily', windows: [{ start: '09:00', end: '09:00' }] } }] }),
+    ).toContain('never opens');
+    expect(await bad({ ...newYorkDaily(), layers: [{ ...newYorkDaily().layers[0], restriction: { type: 'weekly', windows: [] } }] })).toContain(
+      'a restriction needs at least one window',
+    );
+    expect(await bad({ ...newYorkDaily(), layers: [{ ...newYorkDaily().layers[0], handoffTime: '25:00' }] })).toContain(
+      'handoffTime: must be a time of day HH:mm',
+    );
     expect(await bad({ ...newYorkDaily(), layers: [{ ...newYorkDaily().layers[0], participants: [randomUUID()] }] })).toContain('Unknown participant');
     const schedule = await expectOk(api.post('/api/v1/schedules', newYorkDaily()));
-    expect(await bad({ userId: ana.id, start: '2024-03-10T18:00:00Z', end: '2024-03-10T15:00:00Z' }, `/api/v1/schedules/${schedule.id}/overrides`)).toContain('end: end must be after start');
+    expect(await bad({ userId: ana.id, start: '2024-03-10T18:00:00Z', end: '2024-03-10T15:00:00Z' }, `/api/v1/schedules/${schedule.id}/overrides`)).toContain(
+      'end: end must be after start',
+    );
     const range = await api.get(`/api/v1/schedules/${schedule.id}/shifts?from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`);
     expect(range.status).toBe(400);
     expect(range.body.message).toContain('a range spans at most 366 days');
@@ -117,7 +127,11 @@ describe('oncall directory and schedules API', () => {
     // The feed carries the final schedule from two weeks back to 90 days ahead, as UTC instants.
     const events = [...(feed.body as string).matchAll(/DTSTART:(\w+)\r?\nDTEND:(\w+)\r?\nSUMMARY:(\w+) on call/g)].map((m) => [ical(m[1]!), ical(m[2]!), m[3]]);
     const now = clock.now().getTime();
-    const shifts = await expectOk(api.get(`/api/v1/schedules/${schedule.id}/shifts?from=${new Date(now - 14 * 86_400_000).toISOString()}&to=${new Date(now + 90 * 86_400_000).toISOString()}`));
+    const shifts = await expectOk(
+      api.get(
+        `/api/v1/schedules/${schedule.id}/shifts?from=${new Date(now - 14 * 86_400_000).toISOString()}&to=${new Date(now + 90 * 86_400_000).toISOString()}`,
+      ),
+    );
     expect(events.length).toBeGreaterThan(90);
     // The first event starts at the window's edge (a moment earlier than our query), so compare from the second.
     expect(events.slice(1, -1)).toEqual(shifts.shifts.slice(1, -1).map((s: any) => [s.start, s.end, s.userName]));
@@ -140,7 +154,13 @@ describe('oncall directory and schedules API', () => {
 
   it('keeps teams with roles, announces them, and pages only managers and responders', async () => {
     const team = await expectOk(
-      api.post('/api/v1/teams', { name: `Payments ${randomUUID().slice(0, 6)}`, members: [{ userId: ana.id, role: 'manager' }, { userId: ben.id, role: 'observer' }] }),
+      api.post('/api/v1/teams', {
+        name: `Payments ${randomUUID().slice(0, 6)}`,
+        members: [
+          { userId: ana.id, role: 'manager' },
+          { userId: ben.id, role: 'observer' },
+        ],
+      }),
     );
     expect(team.members.map((m: any) => [m.name, m.role])).toEqual([
       ['Ana', 'manager'],
@@ -186,7 +206,18 @@ describe('oncall directory and schedules API', () => {
         { delayMinutes: 15, targets: [{ type: 'schedule', id: schedule.id }] },
         { delayMinutes: 10, targets: [{ type: 'user', id: cy.id }] },
       ],
-      { repeatCount: 1, urgencyRule: { type: 'support-hours', timeZone: 'America/New_York', days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00', during: 'high', outside: 'low' } },
+      {
+        repeatCount: 1,
+        urgencyRule: {
+          type: 'support-hours',
+          timeZone: 'America/New_York',
+          days: [1, 2, 3, 4, 5],
+          start: '09:00',
+          end: '17:00',
+          during: 'high',
+          outside: 'low',
+        },
+      },
     );
     // Monday 11 March, 08:55 EDT (12:55Z): support hours (09:00–17:00 New York) not yet open: low
     // urgency pages the first step only.

@@ -59,7 +59,16 @@ describe('escalation engine', () => {
     const incident = triggered(service.id);
     await publish(world, incident);
     await eventually(async () => pagesFor(tap, incident.key).length === 1, { what: 'the first page' });
-    await publish(world, event('incident.acknowledged', incident.key, { incidentId: incident.key, number: 1, serviceId: service.id, by: actor, acknowledgedAt: new Date().toISOString() }));
+    await publish(
+      world,
+      event('incident.acknowledged', incident.key, {
+        incidentId: incident.key,
+        number: 1,
+        serviceId: service.id,
+        by: actor,
+        acknowledgedAt: new Date().toISOString(),
+      }),
+    );
     // The ack is applied when the consumer has processed it; then the timer is gone.
     await eventually(async () => (await timerCount(api, incident.key)) === 0, { what: 'the timer cancelled' });
     clock.advance(60 * MINUTE);
@@ -97,7 +106,7 @@ describe('escalation engine', () => {
     ]);
   });
 
-  it('pages whoever is on call on a schedule target, and a team\'s managers and responders but not its observers', async () => {
+  it("pages whoever is on call on a schedule target, and a team's managers and responders but not its observers", async () => {
     const fay = await user(api, 'Fay');
     const gus = await user(api, 'Gus');
     const schedule = await expectOk(
@@ -117,13 +126,23 @@ describe('escalation engine', () => {
       }),
     );
     const { service } = await serviceWithPolicy(api, [
-      { delayMinutes: 10, targets: [{ type: 'schedule', id: schedule.id }, { type: 'team', id: team.id }] },
+      {
+        delayMinutes: 10,
+        targets: [
+          { type: 'schedule', id: schedule.id },
+          { type: 'team', id: team.id },
+        ],
+      },
     ]);
     const incident = triggered(service.id);
     await publish(world, incident);
     await eventually(async () => pagesFor(tap, incident.key).length === 2, { what: 'two pages' });
     await sleep(500);
-    expect(pagesFor(tap, incident.key).map((p) => p.userId).sort()).toEqual([fay.id, gus.id].sort());
+    expect(
+      pagesFor(tap, incident.key)
+        .map((p) => p.userId)
+        .sort(),
+    ).toEqual([fay.id, gus.id].sort());
   });
 
   it('pages only the first step of a low-urgency incident, until someone escalates by hand', async () => {
@@ -135,7 +154,16 @@ describe('escalation engine', () => {
     await sleep(1500);
     expect(pagesFor(tap, incident.key)).toHaveLength(1);
 
-    await publish(world, event('incident.escalate-requested', incident.key, { incidentId: incident.key, number: 1, serviceId: service.id, by: actor, requestedAt: new Date().toISOString() }));
+    await publish(
+      world,
+      event('incident.escalate-requested', incident.key, {
+        incidentId: incident.key,
+        number: 1,
+        serviceId: service.id,
+        by: actor,
+        requestedAt: new Date().toISOString(),
+      }),
+    );
     const escalated = await eventually(async () => pagesFor(tap, incident.key)[1], { what: 'the manual escalation page' });
     expect(escalated).toMatchObject({ userId: eli.id, step: 1 });
   });
@@ -145,10 +173,28 @@ describe('escalation engine', () => {
     const incident = triggered(service.id);
     await publish(world, incident);
     await eventually(async () => pagesFor(tap, incident.key).length === 1, { what: 'the first page' });
-    await publish(world, event('incident.escalate-requested', incident.key, { incidentId: incident.key, number: 1, serviceId: service.id, by: actor, requestedAt: new Date().toISOString() }));
+    await publish(
+      world,
+      event('incident.escalate-requested', incident.key, {
+        incidentId: incident.key,
+        number: 1,
+        serviceId: service.id,
+        by: actor,
+        requestedAt: new Date().toISOString(),
+      }),
+    );
     await eventually(async () => pagesFor(tap, incident.key)[1]?.userId === eli.id, { what: 'step 2 paged by hand' });
 
-    await publish(world, event('incident.acknowledged', incident.key, { incidentId: incident.key, number: 1, serviceId: service.id, by: actor, acknowledgedAt: new Date().toISOString() }));
+    await publish(
+      world,
+      event('incident.acknowledged', incident.key, {
+        incidentId: incident.key,
+        number: 1,
+        serviceId: service.id,
+        by: actor,
+        acknowledgedAt: new Date().toISOString(),
+      }),
+    );
     await publish(world, triggered(service.id, { incidentId: incident.key, reason: 'ack-timeout' }));
     const again = await eventually(async () => pagesFor(tap, incident.key)[2], { what: 'the restarted step 1' });
     expect(again).toMatchObject({ userId: dana.id, step: 0, pageId: `${incident.key}:g2:l0:s0:${dana.id}` });
@@ -159,12 +205,31 @@ describe('escalation engine', () => {
     const incident = triggered(service.id);
     await publish(world, incident);
     await eventually(async () => pagesFor(tap, incident.key).length === 1, { what: 'the first page' });
-    await publish(world, event('incident.reassigned', incident.key, { incidentId: incident.key, number: 1, serviceId: service.id, by: actor, userIds: [eli.id], reassignedAt: new Date().toISOString() }));
+    await publish(
+      world,
+      event('incident.reassigned', incident.key, {
+        incidentId: incident.key,
+        number: 1,
+        serviceId: service.id,
+        by: actor,
+        userIds: [eli.id],
+        reassignedAt: new Date().toISOString(),
+      }),
+    );
     const reassigned = await eventually(async () => pagesFor(tap, incident.key)[1], { what: 'the reassignment page' });
     expect(reassigned.userId).toBe(eli.id);
     expect(reassigned.pageId).toContain(':reassign:');
 
-    await publish(world, event('incident.snoozed', incident.key, { incidentId: incident.key, number: 1, serviceId: service.id, by: actor, snoozedUntil: new Date(Date.now() + 3600_000).toISOString() }));
+    await publish(
+      world,
+      event('incident.snoozed', incident.key, {
+        incidentId: incident.key,
+        number: 1,
+        serviceId: service.id,
+        by: actor,
+        snoozedUntil: new Date(Date.now() + 3600_000).toISOString(),
+      }),
+    );
     await eventually(async () => (await timerCount(api, incident.key)) === 0, { what: 'escalation paused' });
     clock.advance(30 * MINUTE);
     await sleep(1000);

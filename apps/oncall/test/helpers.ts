@@ -18,7 +18,10 @@ export function event<T extends EventType>(type: T, key: string, data: EventInpu
 }
 
 /** An incident as incidents announces it. */
-export function triggered(serviceId: string, opts: { incidentId?: string; number?: number; urgency?: 'high' | 'low'; reason?: 'new' | 'ack-timeout' | 'snooze-expired' } = {}) {
+export function triggered(
+  serviceId: string,
+  opts: { incidentId?: string; number?: number; urgency?: 'high' | 'low'; reason?: 'new' | 'ack-timeout' | 'snooze-expired' } = {},
+) {
   const incidentId = opts.incidentId ?? randomUUID();
   return event('incident.triggered', incidentId, {
     incidentId,
@@ -53,10 +56,20 @@ export async function user(api: Api, name: string, extra: Record<string, unknown
   return expectOk(api.post('/api/v1/users', { name, email: `${name.toLowerCase()}-${randomUUID().slice(0, 8)}@example.com`, ...extra }));
 }
 
-export async function serviceWithPolicy(api: Api, steps: { delayMinutes: number; targets: { type: string; id: string }[] }[], opts: { repeatCount?: number; urgencyRule?: unknown } = {}) {
-  const policy = await expectOk(api.post('/api/v1/escalation-policies', { name: `policy ${randomUUID().slice(0, 8)}`, repeatCount: opts.repeatCount ?? 0, steps }));
+export async function serviceWithPolicy(
+  api: Api,
+  steps: { delayMinutes: number; targets: { type: string; id: string }[] }[],
+  opts: { repeatCount?: number; urgencyRule?: unknown } = {},
+) {
+  const policy = await expectOk(
+    api.post('/api/v1/escalation-policies', { name: `policy ${randomUUID().slice(0, 8)}`, repeatCount: opts.repeatCount ?? 0, steps }),
+  );
   const service = await expectOk(
-    api.post('/api/v1/services', { name: `service ${randomUUID().slice(0, 8)}`, escalationPolicyId: policy.id, ...(opts.urgencyRule ? { urgencyRule: opts.urgencyRule } : {}) }),
+    api.post('/api/v1/services', {
+      name: `service ${randomUUID().slice(0, 8)}`,
+      escalationPolicyId: policy.id,
+      ...(opts.urgencyRule ? { urgencyRule: opts.urgencyRule } : {}),
+    }),
   );
   return { policy, service };
 }

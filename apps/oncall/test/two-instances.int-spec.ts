@@ -34,8 +34,15 @@ describe('two oncall instances together', () => {
     ]);
     const incidents = Array.from({ length: INCIDENTS }, (_, i) => triggered(service.id, { number: i + 1 }));
     const ours = new Set(incidents.map((i) => i.key));
-    const pages = () => tap.ofType('page.requested').filter((m) => ours.has(m.json!.data.incidentId)).map((m) => m.json!.data);
-    const timersFired = async () => Promise.all(instances.map(async (s) => (await s.runtime.metrics.timersFired.get()).values.reduce((n, v) => n + (v.labels.outcome === 'fired' ? v.value : 0), 0)));
+    const pages = () =>
+      tap
+        .ofType('page.requested')
+        .filter((m) => ours.has(m.json!.data.incidentId))
+        .map((m) => m.json!.data);
+    const timersFired = async () =>
+      Promise.all(
+        instances.map(async (s) => (await s.runtime.metrics.timersFired.get()).values.reduce((n, v) => n + (v.labels.outcome === 'fired' ? v.value : 0), 0)),
+      );
     const timersBefore = await timersFired();
 
     await publish(world, ...incidents);
@@ -55,7 +62,10 @@ describe('two oncall instances together', () => {
     expect(all).toHaveLength(2 * INCIDENTS);
     expect(new Set(all.map((p) => p.pageId)).size).toBe(2 * INCIDENTS);
     for (const incident of incidents) {
-      const mine = all.filter((p) => p.incidentId === incident.key).map((p) => `${p.step}:${p.userId}`).sort();
+      const mine = all
+        .filter((p) => p.incidentId === incident.key)
+        .map((p) => `${p.step}:${p.userId}`)
+        .sort();
       expect(mine).toEqual([`0:${dana.id}`, `1:${eli.id}`]);
     }
     expect(tap.ofType('escalation.exhausted').filter((m) => ours.has(m.json!.data.incidentId))).toHaveLength(INCIDENTS);

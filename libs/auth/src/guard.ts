@@ -1,4 +1,13 @@
-import { type CanActivate, type ExecutionContext, ForbiddenException, Inject, Injectable, SetMetadata, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  SetMetadata,
+  UnauthorizedException,
+  createParamDecorator,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { roleAtLeast, TokenService, type Principal, type Role } from './tokens.js';
@@ -13,7 +22,7 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC
 export const Roles = (role: Role): MethodDecorator & ClassDecorator => SetMetadata(ROLE, role);
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
-  return (ctx.switchToHttp().getRequest<Request & { principal: Principal }>()).principal;
+  return ctx.switchToHttp().getRequest<Request & { principal: Principal }>().principal;
 });
 
 export const TOKEN_SERVICE = Symbol('KLAXON_TOKEN_SERVICE');

@@ -20,15 +20,9 @@ const postgresUrl = z
     message: 'must be a PostgreSQL URL naming a database, e.g. postgres://postgres@127.0.0.1:5432/klaxon_oncall',
   });
 
-const port = z.coerce
-  .number({ message: 'must be a port number' })
-  .int('must be a whole number')
-  .min(0)
-  .max(65535, 'must be at most 65535');
+const port = z.coerce.number({ message: 'must be a port number' }).int('must be a whole number').min(0).max(65535, 'must be at most 65535');
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 export const CommonEnv = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -38,7 +32,10 @@ export const CommonEnv = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   KAFKA_BROKERS: brokerList,
   /** Prepended to every topic name; tests use one per run. */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"').default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"')
+    .default(''),
   /**
    * How long Kafka waits for a consumer that stopped heartbeating (a crashed process) before
    * giving its partitions to another: the pause in event handling after a kill -9.
@@ -67,7 +64,8 @@ export function parseConfig<S extends z.ZodObject>(schema: S, env: Record<string
   const result = schema.safeParse(cleaned);
   if (result.success) {
     const cfg = result.data as z.output<S> & Partial<CommonConfig>;
-    if (cfg.TEST_CLOCK && cfg.NODE_ENV !== 'test') throw new ConfigError('TEST_CLOCK is set but NODE_ENV is not "test": a controllable clock is for tests only');
+    if (cfg.TEST_CLOCK && cfg.NODE_ENV !== 'test')
+      throw new ConfigError('TEST_CLOCK is set but NODE_ENV is not "test": a controllable clock is for tests only');
     return cfg;
   }
   const issue = result.error.issues[0]!;

@@ -18,7 +18,14 @@ const trigger = {
 describe('event contracts', () => {
   it('builds a versioned envelope keyed by the aggregate, with defaults applied', () => {
     const e = buildEvent('alert.triggered', alertId, trigger, { producer: 'alert-ingest', correlationId: 'c-1', occurredAt: new Date('2026-11-26T10:00:01Z') });
-    expect(e).toMatchObject({ type: 'alert.triggered', version: 1, producer: 'alert-ingest', correlationId: 'c-1', key: alertId, occurredAt: '2026-11-26T10:00:01.000Z' });
+    expect(e).toMatchObject({
+      type: 'alert.triggered',
+      version: 1,
+      producer: 'alert-ingest',
+      correlationId: 'c-1',
+      key: alertId,
+      occurredAt: '2026-11-26T10:00:01.000Z',
+    });
     expect(e.data.labels).toEqual({});
     expect(e.data.inMaintenance).toBe(false);
     expect(parseEvent(JSON.stringify(e))).toEqual(e);

@@ -1,7 +1,15 @@
 import { urgencyAt } from './urgency.js';
 
 describe('urgencyAt: support hours on the wall clock of the rule zone', () => {
-  const weekdays = { type: 'support-hours' as const, timeZone: 'America/New_York', days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00', during: 'high' as const, outside: 'low' as const };
+  const weekdays = {
+    type: 'support-hours' as const,
+    timeZone: 'America/New_York',
+    days: [1, 2, 3, 4, 5],
+    start: '09:00',
+    end: '17:00',
+    during: 'high' as const,
+    outside: 'low' as const,
+  };
 
   it('is high inside weekday support hours and low outside, on both sides of a DST change', () => {
     expect(urgencyAt(weekdays, new Date('2024-03-08T09:00:00-05:00'))).toBe('high'); // Friday 09:00 EST

@@ -24,12 +24,7 @@ export interface BuildOptions {
 }
 
 /** Builds and validates an envelope on the producing side. Throws InvalidEventError on a bad payload. */
-export function buildEvent<T extends EventType>(
-  type: T,
-  key: string,
-  data: EventInput<T>,
-  options: BuildOptions,
-): Envelope<EventData<T>> {
+export function buildEvent<T extends EventType>(type: T, key: string, data: EventInput<T>, options: BuildOptions): Envelope<EventData<T>> {
   const def = Events[type];
   const parsed = def.schema.safeParse(data);
   if (!parsed.success) throw new InvalidEventError(`${type}: ${describe(parsed.error)}`);

@@ -34,7 +34,9 @@ export async function seedDemo(opts: { oncallUrl: string; ingestUrl: string; adm
   const email = 'dana.demo@klaxon.local';
 
   const users = await call<{ id: string; email: string }[]>(oncall, 'GET', '/api/v1/users');
-  const user = users.find((u) => u.email === email) ?? (await call<{ id: string }>(oncall, 'POST', '/api/v1/users', { name: 'Dana Demo', email, timeZone: 'Europe/Berlin', role: 'responder' }));
+  const user =
+    users.find((u) => u.email === email) ??
+    (await call<{ id: string }>(oncall, 'POST', '/api/v1/users', { name: 'Dana Demo', email, timeZone: 'Europe/Berlin', role: 'responder' }));
 
   const policies = await call<{ id: string; name: string }[]>(oncall, 'GET', '/api/v1/escalation-policies');
   const policy =
@@ -46,13 +48,19 @@ export async function seedDemo(opts: { oncallUrl: string; ingestUrl: string; adm
     }));
 
   const services = await call<{ id: string; name: string }[]>(oncall, 'GET', '/api/v1/services');
-  const service = services.find((s) => s.name === 'Checkout API') ?? (await call<{ id: string }>(oncall, 'POST', '/api/v1/services', { name: 'Checkout API', escalationPolicyId: policy.id }));
+  const service =
+    services.find((s) => s.name === 'Checkout API') ??
+    (await call<{ id: string }>(oncall, 'POST', '/api/v1/services', { name: 'Checkout API', escalationPolicyId: policy.id }));
 
   const integrations = await call<{ id: string; name: string }[]>(ingest, 'GET', `/api/v1/integrations?serviceId=${service.id}`);
   let integration = integrations.find((i) => i.name === 'Demo Events API v2');
   let key = opts.known?.integrationId === integration?.id ? opts.known?.integrationKey : undefined;
   if (!integration) {
-    const created = await call<{ integration: { id: string }; key: string }>(ingest, 'POST', '/api/v1/integrations', { serviceId: service.id, type: 'events-api-v2', name: 'Demo Events API v2' });
+    const created = await call<{ integration: { id: string }; key: string }>(ingest, 'POST', '/api/v1/integrations', {
+      serviceId: service.id,
+      type: 'events-api-v2',
+      name: 'Demo Events API v2',
+    });
     integration = { id: created.integration.id, name: 'Demo Events API v2' };
     key = created.key;
   } else if (!key) {

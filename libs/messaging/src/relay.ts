@@ -111,10 +111,9 @@ export class OutboxRelay {
         await runner.rollbackTransaction();
         return 0;
       }
-      const rows: OutboxRow[] = await runner.query(
-        'SELECT id, topic, key, type, event_id, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE',
-        [this.batchSize],
-      );
+      const rows: OutboxRow[] = await runner.query('SELECT id, topic, key, type, event_id, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE', [
+        this.batchSize,
+      ]);
       if (rows.length === 0) {
         await runner.commitTransaction();
         return 0;

@@ -60,7 +60,13 @@ export class Timers {
        SELECT kind, key, due_at, payload, $5 FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[]) AS t(kind, key, due_at, payload)
        ORDER BY key
        ON CONFLICT (key) DO NOTHING RETURNING key`,
-      [timers.map((t) => t.kind), timers.map((t) => t.key), timers.map((t) => t.dueAt.toISOString()), timers.map((t) => JSON.stringify(t.payload ?? {})), correlationId],
+      [
+        timers.map((t) => t.kind),
+        timers.map((t) => t.key),
+        timers.map((t) => t.dueAt.toISOString()),
+        timers.map((t) => JSON.stringify(t.payload ?? {})),
+        correlationId,
+      ],
     );
     return rows.map((r) => r.key);
   }
@@ -88,11 +94,7 @@ export class Timers {
 
   /** Cancels every timer whose key starts with the prefix (e.g. all of one incident's notifications). */
   async cancelByPrefix(manager: EntityManager, prefix: string): Promise<number> {
-    const rows = await queryRows(
-      manager,
-      `DELETE FROM timers WHERE key LIKE $1 ESCAPE '\\' RETURNING 1`,
-      [`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
-    );
+    const rows = await queryRows(manager, `DELETE FROM timers WHERE key LIKE $1 ESCAPE '\\' RETURNING 1`, [`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
     return rows.length;
   }
 

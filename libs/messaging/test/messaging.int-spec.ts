@@ -27,7 +27,10 @@ describe('messaging: outbox relay, idempotent consumer, dead letters, durable ti
   const world = new TestWorld();
   let probe: Awaited<ReturnType<TestWorld['start']>>;
   const effects = async (alertId?: string): Promise<{ event_id: string; alert_id: string; summary: string }[]> =>
-    probe.runtime.dataSource.query(`SELECT event_id, alert_id, summary FROM effects ${alertId ? 'WHERE alert_id = $1' : ''} ORDER BY id`, alertId ? [alertId] : []);
+    probe.runtime.dataSource.query(
+      `SELECT event_id, alert_id, summary FROM effects ${alertId ? 'WHERE alert_id = $1' : ''} ORDER BY id`,
+      alertId ? [alertId] : [],
+    );
 
   beforeAll(async () => {
     probe = await world.start(probeService);
@@ -58,11 +61,7 @@ describe('messaging: outbox relay, idempotent consumer, dead letters, durable ti
     await eventually(async () => (await effects(good.data.alertId)).length === 1, { what: 'the message after the poison', timeoutMs: 20000 });
     await eventually(async () => dlqTap.messages.length === 3, { what: 'three dead letters' });
     const reasons = dlqTap.messages.map((m) => m.headers['dlq-reason']);
-    expect(reasons).toEqual([
-      'this alert always fails',
-      'message value is not JSON',
-      expect.stringContaining('alert.triggered: alertId: Invalid UUID'),
-    ]);
+    expect(reasons).toEqual(['this alert always fails', 'message value is not JSON', expect.stringContaining('alert.triggered: alertId: Invalid UUID')]);
     expect(dlqTap.messages[0]!.headers['dlq-attempts']).toBe('5');
     expect(dlqTap.messages[0]!.value).toBe(JSON.stringify(poison));
     expect(await effects(poison.data.alertId)).toHaveLength(0);

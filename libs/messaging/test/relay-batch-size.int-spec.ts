@@ -33,10 +33,13 @@ describe('outbox relay: batches larger than Kafka accepts in one request', () =>
         })),
       ),
     );
-    const got = await eventually(async () => {
-      const mine = tap.messages.filter((m) => m.key === alertId);
-      return mine.length >= 12 ? mine : undefined;
-    }, { what: 'twelve large events on Kafka', timeoutMs: 30000 });
+    const got = await eventually(
+      async () => {
+        const mine = tap.messages.filter((m) => m.key === alertId);
+        return mine.length >= 12 ? mine : undefined;
+      },
+      { what: 'twelve large events on Kafka', timeoutMs: 30000 },
+    );
     expect(got.map((m) => m.json!.data.summary)).toEqual(Array.from({ length: 12 }, (_, i) => `big ${i}`));
   });
 });

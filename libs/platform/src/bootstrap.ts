@@ -95,7 +95,23 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
   const timerRunner = new TimerRunner(dataSource, clock, listener, metrics, logger);
   const relay = new OutboxRelay(dataSource, producer, listener, metrics, logger);
   const tokens = new TokenService(config.AUTH_SECRET, config.BOOTSTRAP_ADMIN_TOKEN);
-  const runtime = new Runtime(def.name, config, logger, clock, metrics, dataSource, kafka, producer, admin, listener, outbox, timers, timerRunner, relay, tokens);
+  const runtime = new Runtime(
+    def.name,
+    config,
+    logger,
+    clock,
+    metrics,
+    dataSource,
+    kafka,
+    producer,
+    admin,
+    listener,
+    outbox,
+    timers,
+    timerRunner,
+    relay,
+    tokens,
+  );
 
   const kafkaStop = new AbortController();
   const kafkaReady = connectKafka(runtime, kafkaStop.signal);

@@ -110,7 +110,11 @@ function serve(
       metrics.httpDuration.observe({ method: 'POST', route: route.path }, seconds);
     });
     const tooLarge = (): void =>
-      send(res, { status: 413, body: { statusCode: 413, error: 'Payload Too Large', message: `Request body is larger than ${Math.round(limit / 1024)} KB` }, headers: { connection: 'close' } });
+      send(res, {
+        status: 413,
+        body: { statusCode: 413, error: 'Payload Too Large', message: `Request body is larger than ${Math.round(limit / 1024)} KB` },
+        headers: { connection: 'close' },
+      });
     if (Number(req.headers['content-length'] ?? 0) > limit) {
       // Refused before reading: the rest of the body is not wanted, so the connection closes after the answer.
       tooLarge();

@@ -44,7 +44,13 @@ export class MetricsController {
   }
 }
 
-const Advance = z.object({ ms: z.number().int().positive().max(400 * 24 * 3600 * 1000) });
+const Advance = z.object({
+  ms: z
+    .number()
+    .int()
+    .positive()
+    .max(400 * 24 * 3600 * 1000),
+});
 
 /** Only mounted when TEST_CLOCK=true and NODE_ENV=test: lets an end-to-end test fast-forward this process. */
 @Controller('__test')

@@ -1,11 +1,4 @@
-import {
-  type ArgumentsHost,
-  BadRequestException,
-  Catch,
-  HttpException,
-  StandardSchemaValidationPipe,
-  type ExceptionFilter,
-} from '@nestjs/common';
+import { type ArgumentsHost, BadRequestException, Catch, HttpException, StandardSchemaValidationPipe, type ExceptionFilter } from '@nestjs/common';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { throwError } from 'rxjs';
 import type { Logger } from 'pino';
@@ -113,7 +106,10 @@ export function errorAnswer(exception: unknown): FastResponse | undefined {
     const body = exception.getResponse();
     return {
       status,
-      body: typeof body === 'string' ? { statusCode: status, error: httpErrorName(status), message: body } : { statusCode: status, error: httpErrorName(status), ...(body as object) },
+      body:
+        typeof body === 'string'
+          ? { statusCode: status, error: httpErrorName(status), message: body }
+          : { statusCode: status, error: httpErrorName(status), ...(body as object) },
     };
   }
   return undefined;

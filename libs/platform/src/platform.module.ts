@@ -45,7 +45,10 @@ export class PlatformModule {
       ],
       controllers: [HealthController, MetricsController, ...(runtime.config.TEST_CLOCK ? [TestClockController] : [])],
       providers,
-      exports: [...providers.filter((p) => 'provide' in p && typeof p.provide !== 'string').map((p) => (p as { provide: unknown }).provide as symbol), TypeOrmModule],
+      exports: [
+        ...providers.filter((p) => 'provide' in p && typeof p.provide !== 'string').map((p) => (p as { provide: unknown }).provide as symbol),
+        TypeOrmModule,
+      ],
     };
   }
 }

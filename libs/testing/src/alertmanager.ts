@@ -12,7 +12,14 @@ export function alertmanagerBinary(): string {
   const find = () => ['prometheus-alertmanager', 'alertmanager'].find((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
   let bin = find();
   if (!bin && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0) {
-    spawnSync('sh', ['-c', 'apt-get install -y prometheus-alertmanager >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y prometheus-alertmanager >/dev/null 2>&1)'], { stdio: 'inherit', timeout: 300_000 });
+    spawnSync(
+      'sh',
+      [
+        '-c',
+        'apt-get install -y prometheus-alertmanager >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y prometheus-alertmanager >/dev/null 2>&1)',
+      ],
+      { stdio: 'inherit', timeout: 300_000 },
+    );
     bin = find();
   }
   if (!bin) throw new Error('This test runs the real Prometheus Alertmanager: install it with "apt-get install -y prometheus-alertmanager"');
@@ -48,7 +55,10 @@ export class Alertmanager {
     this.child.stdout!.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
     this.url = `http://127.0.0.1:${port}`;
-    await eventually(async () => (await fetch(`${this.url}/-/ready`).catch(() => undefined))?.ok, { what: `Alertmanager ready (log: ${this.output.slice(-2000)})`, timeoutMs: 30000 });
+    await eventually(async () => (await fetch(`${this.url}/-/ready`).catch(() => undefined))?.ok, {
+      what: `Alertmanager ready (log: ${this.output.slice(-2000)})`,
+      timeoutMs: 30000,
+    });
     return this;
   }
 

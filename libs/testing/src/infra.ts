@@ -11,7 +11,8 @@ export function testInfra(): TestInfra {
   const runId = process.env.KLAXON_TEST_RUN;
   const pgBase = process.env.KLAXON_TEST_PG;
   const brokers = process.env.KLAXON_TEST_KAFKA;
-  if (!runId || !pgBase || !brokers) throw new Error('integration tests need the global setup (run them through `npm test` or `jest --selectProjects integration`)');
+  if (!runId || !pgBase || !brokers)
+    throw new Error('integration tests need the global setup (run them through `npm test` or `jest --selectProjects integration`)');
   return { runId, pgBase, brokers };
 }
 
@@ -23,7 +24,10 @@ export function uniqueId(): string {
 export const TEST_AUTH_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
-export async function eventually<T>(fn: () => Promise<T | undefined | false | null>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false | null>,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 15000;
   const started = Date.now();
   let lastError: unknown;

@@ -57,7 +57,11 @@ function decode(headers: IHeaders | undefined): Record<string, string> {
 }
 
 /** Produces raw messages straight onto a topic (duplicates, poison), bypassing any outbox. */
-export async function produceRaw(brokers: string, topic: string, messages: { key?: string; value: string | null; headers?: Record<string, string> }[]): Promise<void> {
+export async function produceRaw(
+  brokers: string,
+  topic: string,
+  messages: { key?: string; value: string | null; headers?: Record<string, string> }[],
+): Promise<void> {
   const kafka = new Kafka({ clientId: 'klaxon-test-producer', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   await producer.connect();

@@ -106,7 +106,10 @@ export class TestWorld {
   }
 
   /** Runs a service inside the test process (a clock can be injected). */
-  async start<S extends ServiceDefinition>(def: S, opts: { env?: Record<string, string>; clock?: Clock; instance?: string } = {}): Promise<RunningService & { api: Api }> {
+  async start<S extends ServiceDefinition>(
+    def: S,
+    opts: { env?: Record<string, string>; clock?: Clock; instance?: string } = {},
+  ): Promise<RunningService & { api: Api }> {
     const options: StartOptions = { env: this.env(def.name, opts.env), clock: opts.clock };
     const svc = await startService(def, options);
     this.running.push(svc);
@@ -148,7 +151,10 @@ export class TestWorld {
     // Right after a service creates its topics the broker may not have elected their leaders yet
     // ("does not host this topic-partition"): such retriable errors are waited out.
     for (let attempt = 1; ; attempt++) {
-      const tap = new KafkaTap(this.infra.brokers, topics.map((t) => this.topic(t)));
+      const tap = new KafkaTap(
+        this.infra.brokers,
+        topics.map((t) => this.topic(t)),
+      );
       try {
         await tap.start();
         this.taps.push(tap);

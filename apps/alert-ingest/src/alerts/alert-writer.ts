@@ -122,7 +122,14 @@ export class AlertWriter {
     return fresh;
   }
 
-  private async trigger(em: EntityManager, round: Pending[], results: IngestResult[], out: OutEvent[], now: Date, reportsScheduled?: Map<string, number>): Promise<void> {
+  private async trigger(
+    em: EntityManager,
+    round: Pending[],
+    results: IngestResult[],
+    out: OutEvent[],
+    now: Date,
+    reportsScheduled?: Map<string, number>,
+  ): Promise<void> {
     const ids = round.map(() => randomUUID());
     const col = <T>(f: (p: Pending) => T): T[] => round.map(f);
     const rows = await queryRows<{ id: string; service_id: string; dedup_key: string; inserted: boolean; in_maintenance: boolean }>(
@@ -175,7 +182,12 @@ export class AlertWriter {
         results[p.item]!.outcomes[p.index] = { outcome: 'deduplicated', alertId: row.id };
         const pendingUntil = this.reportsPending.get(row.id);
         if (pendingUntil !== undefined && pendingUntil > now.getTime() + 500) continue;
-        dedupTimers.push({ kind: DEDUP_TIMER, key: dedupTimerKey(row.id), dueAt: new Date(now.getTime() + this.config.INGEST_DEDUP_REPORT_SECONDS * 1000), payload: { alertId: row.id } });
+        dedupTimers.push({
+          kind: DEDUP_TIMER,
+          key: dedupTimerKey(row.id),
+          dueAt: new Date(now.getTime() + this.config.INGEST_DEDUP_REPORT_SECONDS * 1000),
+          payload: { alertId: row.id },
+        });
         continue;
       }
       results[p.item]!.outcomes[p.index] = { outcome: 'created', alertId: row.id, inMaintenance: row.in_maintenance };
@@ -238,13 +250,23 @@ export class AlertWriter {
     );
     // A resolved alert's pending repeat count is reported now, before its resolution, not after.
     const resolved = rows.filter((r) => r.status === 'resolved');
-    const flushed = new Set(await this.timers.cancelMany(em, resolved.map((r) => dedupTimerKey(r.id))));
+    const flushed = new Set(
+      await this.timers.cancelMany(
+        em,
+        resolved.map((r) => dedupTimerKey(r.id)),
+      ),
+    );
     for (const r of resolved) this.reportsPending.delete(r.id);
     for (const row of rows.sort((a, b) => a.n - b.n)) {
       const p = round[row.n]!;
       const ref = { alertId: row.id, serviceId: p.integration.serviceId, integrationId: p.integration.id, dedupKey: p.event.dedupKey };
       if (flushed.has(dedupTimerKey(row.id))) {
-        out.push({ type: 'alert.deduplicated', key: row.id, correlationId: p.correlationId, data: { ...ref, count: row.count, lastSeenAt: new Date(row.last_seen_at).toISOString() } });
+        out.push({
+          type: 'alert.deduplicated',
+          key: row.id,
+          correlationId: p.correlationId,
+          data: { ...ref, count: row.count, lastSeenAt: new Date(row.last_seen_at).toISOString() },
+        });
       }
       if (row.status === 'acknowledged') {
         out.push({ type: 'alert.acknowledged', key: row.id, correlationId: p.correlationId, data: { ...ref, acknowledgedAt: now.toISOString() } });
@@ -292,6 +314,8 @@ export function describeRequest(action: string, result: IngestResult): { status:
     case 'resolved':
       return { status: 'Closed', success: true };
     default:
-      return action === 'Create' ? { status: 'Alert was not created: it repeats an alert already resolved', success: false } : { status: 'Alert does not exist', success: false };
+      return action === 'Create'
+        ? { status: 'Alert was not created: it repeats an alert already resolved', success: false }
+        : { status: 'Alert does not exist', success: false };
   }
 }

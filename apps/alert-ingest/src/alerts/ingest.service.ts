@@ -31,7 +31,11 @@ export class IngestService {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) metrics: Metrics,
   ) {
-    this.committer = new GroupCommitter((items) => this.writeBatch(items), { maxBatch: config.INGEST_MAX_BATCH, maxQueued: config.INGEST_MAX_QUEUED, concurrency: config.INGEST_WRITERS });
+    this.committer = new GroupCommitter((items) => this.writeBatch(items), {
+      maxBatch: config.INGEST_MAX_BATCH,
+      maxQueued: config.INGEST_MAX_QUEUED,
+      concurrency: config.INGEST_WRITERS,
+    });
     metrics.gauge('klaxon_ingest_queued_events', 'Accepted events waiting for their group commit', async () => this.committer.queued);
     this.events = new Counter({
       name: 'klaxon_ingest_events_total',

@@ -19,8 +19,16 @@ describe('normalising senders', () => {
     const key = 'k'.repeat(32);
     expect(parseEventV2({ routing_key: key, event_action: 'resolve' })).toEqual({ ok: false, errors: ["'dedup_key' is required for resolve events"] });
     expect(parseEventV2({ routing_key: key, event_action: 'trigger' })).toEqual({ ok: false, errors: ["'payload' is required for trigger events"] });
-    expect(parseEventV2({ routing_key: key, event_action: 'trigger', payload: { summary: 's', source: 'x', severity: 'info', timestamp: '2015-07-17T08:42:58.315+0000' } }).ok).toBe(true);
-    expect(parseEventV2({ routing_key: key, event_action: 'trigger', payload: { summary: 's', source: 'x', severity: 'info', timestamp: 'yesterday' } })).toEqual({
+    expect(
+      parseEventV2({
+        routing_key: key,
+        event_action: 'trigger',
+        payload: { summary: 's', source: 'x', severity: 'info', timestamp: '2015-07-17T08:42:58.315+0000' },
+      }).ok,
+    ).toBe(true);
+    expect(
+      parseEventV2({ routing_key: key, event_action: 'trigger', payload: { summary: 's', source: 'x', severity: 'info', timestamp: 'yesterday' } }),
+    ).toEqual({
       ok: false,
       errors: ["'payload.timestamp' must be an ISO 8601 date-time"],
     });
@@ -33,7 +41,14 @@ describe('sanitizeEvent', () => {
   it('drops NUL characters, repairs lone surrogates, and bounds labels and links', async () => {
     const { sanitizeEvent } = await import('./sanitize.js');
     const labels = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`l${i}`, 'v'.repeat(5000)]));
-    const e = sanitizeEvent({ ...base, summary: '\u0000', dedupKey: 'a\u0000b', details: { t: 'x\ud800' }, labels, links: Array.from({ length: 50 }, () => ({ href: 'h' })) });
+    const e = sanitizeEvent({
+      ...base,
+      summary: '\u0000',
+      dedupKey: 'a\u0000b',
+      details: { t: 'x\ud800' },
+      labels,
+      links: Array.from({ length: 50 }, () => ({ href: 'h' })),
+    });
     expect(e.summary).toBe('(no summary)');
     expect(e.dedupKey).toBe('ab');
     expect(e.details).toEqual({ t: 'x\ufffd' });

@@ -36,7 +36,17 @@ export class ChangeEventsService {
     await this.db.query(
       `INSERT INTO change_events (id, service_id, integration_id, summary, source, occurred_at, received_at, details, links)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb)`,
-      [id, integration.serviceId, integration.id, clampSummary(e.payload.summary), e.payload.source || null, (e.payload.timestamp && parseTimestamp(e.payload.timestamp)) || now, now, JSON.stringify(e.payload.custom_details ?? {}), JSON.stringify(e.links ?? [])],
+      [
+        id,
+        integration.serviceId,
+        integration.id,
+        clampSummary(e.payload.summary),
+        e.payload.source || null,
+        (e.payload.timestamp && parseTimestamp(e.payload.timestamp)) || now,
+        now,
+        JSON.stringify(e.payload.custom_details ?? {}),
+        JSON.stringify(e.links ?? []),
+      ],
     );
     return id;
   }

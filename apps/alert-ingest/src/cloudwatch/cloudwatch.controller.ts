@@ -56,14 +56,18 @@ export class CloudWatchController {
     try {
       pem = await this.sns.certificate(m.SigningCertURL);
     } catch (err) {
-      throw new ServiceUnavailableException({ message: `Cannot get the SNS signing certificate to verify this message (${(err as Error).message}); retry later`, retryAfterSeconds: 5 });
+      throw new ServiceUnavailableException({
+        message: `Cannot get the SNS signing certificate to verify this message (${(err as Error).message}); retry later`,
+        retryAfterSeconds: 5,
+      });
     }
     const invalid = certificateProblem(pem, new Date());
     if (invalid) throw new ForbiddenException(`SNS signature not verified: ${invalid}`);
     if (!signatureValid(m, pem)) throw new ForbiddenException('SNS signature does not verify: the message was not sent by SNS or was altered');
     // SNS gives up retrying within hours; a signed message days old is a replay, not a delivery.
     const sent = Date.parse(m.Timestamp);
-    if (!Number.isFinite(sent) || Math.abs(Date.now() - sent) > MAX_MESSAGE_AGE_MS) throw new ForbiddenException('SNS message Timestamp is more than a day away from now: refusing a replay');
+    if (!Number.isFinite(sent) || Math.abs(Date.now() - sent) > MAX_MESSAGE_AGE_MS)
+      throw new ForbiddenException('SNS message Timestamp is more than a day away from now: refusing a replay');
 
     if (m.Type === 'SubscriptionConfirmation') {
       const problem = m.SubscribeURL ? this.sns.problemWith(m.SubscribeURL) : 'is missing';
@@ -71,7 +75,8 @@ export class CloudWatchController {
       try {
         await this.sns.confirm(m.SubscribeURL!);
       } catch (err) {
-        if (err instanceof SnsUnreachableError) throw new ServiceUnavailableException({ message: `Could not confirm the subscription (${err.message}); SNS will retry`, retryAfterSeconds: 5 });
+        if (err instanceof SnsUnreachableError)
+          throw new ServiceUnavailableException({ message: `Could not confirm the subscription (${err.message}); SNS will retry`, retryAfterSeconds: 5 });
         throw err;
       }
       this.logger.info({ integrationId: integration.id, topicArn: m.TopicArn }, 'SNS subscription confirmed');
@@ -84,6 +89,9 @@ export class CloudWatchController {
     const events = notificationEvents(m, (config.defaultSeverity as Severity | undefined) ?? 'critical');
     // MessageId is stable across SNS redeliveries: a redelivery changes nothing.
     const result = await this.ingest.submit({ integration, events, deliveryId: m.MessageId });
-    return { status: 'success', message: result.redelivered ? 'Already processed (same MessageId)' : `${events.length} alarm event${events.length === 1 ? '' : 's'} processed` };
+    return {
+      status: 'success',
+      message: result.redelivered ? 'Already processed (same MessageId)' : `${events.length} alarm event${events.length === 1 ? '' : 's'} processed`,
+    };
   }
 }

@@ -9,7 +9,9 @@ import { clampSource, clampSummary, type NormalizedEvent, type Severity } from '
  */
 
 export const SnsMessageSchema = z.looseObject({
-  Type: z.enum(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation'], { message: 'Type must be Notification, SubscriptionConfirmation or UnsubscribeConfirmation' }),
+  Type: z.enum(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation'], {
+    message: 'Type must be Notification, SubscriptionConfirmation or UnsubscribeConfirmation',
+  }),
   MessageId: z.string().min(1).max(200),
   TopicArn: z.string().min(1).max(1000),
   Subject: z.string().max(1000).optional(),
@@ -80,7 +82,13 @@ const AlarmSchema = z.looseObject({
   Region: z.string().optional(),
   AlarmArn: z.string().optional(),
   OldStateValue: z.string().optional(),
-  Trigger: z.looseObject({ MetricName: z.string().optional(), Namespace: z.string().optional(), Dimensions: z.array(z.looseObject({ name: z.string().optional(), value: z.string().optional() })).optional() }).optional(),
+  Trigger: z
+    .looseObject({
+      MetricName: z.string().optional(),
+      Namespace: z.string().optional(),
+      Dimensions: z.array(z.looseObject({ name: z.string().optional(), value: z.string().optional() })).optional(),
+    })
+    .optional(),
 });
 
 /**

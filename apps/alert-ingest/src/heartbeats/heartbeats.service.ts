@@ -85,7 +85,9 @@ export class HeartbeatsService implements OnModuleInit {
       const [before] = await queryRows<{ status: string }>(em, `SELECT status FROM heartbeats WHERE integration_id = $1 FOR UPDATE`, [integration.id]);
       await em.query(`UPDATE heartbeats SET status = 'up', last_ping_at = $2, expired_at = NULL WHERE integration_id = $1`, [integration.id, now]);
       if (before?.status !== 'up') {
-        await this.writer.applyIn(em, [{ integration, events: [heartbeatEvent('resolve', integration.id, integration.name, integration.config as HeartbeatRow['config'], null)] }]);
+        await this.writer.applyIn(em, [
+          { integration, events: [heartbeatEvent('resolve', integration.id, integration.name, integration.config as HeartbeatRow['config'], null)] },
+        ]);
       }
     });
   }
@@ -99,7 +101,10 @@ export class HeartbeatsService implements OnModuleInit {
     ]);
     if (updated.length === 0) return;
     await this.writer.applyIn(em, [
-      { integration: { id: hb.id, serviceId: hb.service_id, type: 'heartbeat' }, events: [heartbeatEvent('trigger', hb.id, hb.name, hb.config, hb.last_ping_at)] },
+      {
+        integration: { id: hb.id, serviceId: hb.service_id, type: 'heartbeat' },
+        events: [heartbeatEvent('trigger', hb.id, hb.name, hb.config, hb.last_ping_at)],
+      },
     ]);
   }
 

@@ -10,7 +10,12 @@ import { RateLimitedError } from './rate-limit.js';
  */
 export type SenderErrorBody = (status: number, message: string, errors?: string[]) => unknown;
 
-export const plainError: SenderErrorBody = (status, message, errors) => ({ statusCode: status, error: httpErrorName(status), message, ...(errors ? { errors } : {}) });
+export const plainError: SenderErrorBody = (status, message, errors) => ({
+  statusCode: status,
+  error: httpErrorName(status),
+  message,
+  ...(errors ? { errors } : {}),
+});
 
 /** The answer to a sender for an error, or undefined for an error that is not the sender's to hear about. */
 export function senderErrorAnswer(format: SenderErrorBody, exception: unknown): FastResponse | undefined {

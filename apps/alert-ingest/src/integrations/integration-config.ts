@@ -22,7 +22,11 @@ const common = {
   defaultSeverity: severity.optional(),
 };
 
-const path = z.string().min(1).max(200).regex(/^(\$\.)?[^.[\]\s]+(\[\d+\]|\.[^.[\]\s]+)*$/, 'must be a field path like "alert.id" or "items[0].name"');
+const path = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^(\$\.)?[^.[\]\s]+(\[\d+\]|\.[^.[\]\s]+)*$/, 'must be a field path like "alert.id" or "items[0].name"');
 const words = z.array(z.string().min(1).max(100)).min(1).max(50);
 
 export const IntegrationConfigSchemas = {
@@ -40,7 +44,10 @@ export const IntegrationConfigSchemas = {
   cloudwatch: z.strictObject({
     ...common,
     /** SNS topics allowed to deliver here (exact ARNs). */
-    topicArns: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/, 'must be an SNS topic ARN')).min(1).max(100),
+    topicArns: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/, 'must be an SNS topic ARN'))
+      .min(1)
+      .max(100),
   }),
   webhook: z.strictObject({
     ...common,
@@ -62,7 +69,11 @@ export const IntegrationConfigSchemas = {
   }),
   heartbeat: z.strictObject({
     ...common,
-    intervalSeconds: z.number().int().min(10).max(31 * 24 * 3600),
+    intervalSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(31 * 24 * 3600),
     /** Summary of the alert a missed heartbeat opens (default "<name> is expired"). */
     alertSummary: z.string().min(1).max(1024).optional(),
   }),

@@ -68,7 +68,10 @@ export class IntegrationKeys {
     if (!found) throw new IntegrationKeyError(403, `The ${what} is not valid: it is unknown or its integration is disabled`);
     if (!types.includes(found.type)) {
       // Only someone holding a valid key learns this, so it is safe to be helpful.
-      throw new IntegrationKeyError(403, `This key belongs to a "${found.type}" integration; send it to that integration's endpoint (see docs/alert-ingest.md)`);
+      throw new IntegrationKeyError(
+        403,
+        `This key belongs to a "${found.type}" integration; send it to that integration's endpoint (see docs/alert-ingest.md)`,
+      );
     }
     return found;
   }

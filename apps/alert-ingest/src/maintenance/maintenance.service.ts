@@ -50,7 +50,11 @@ export class MaintenanceService {
     }
     if (f.active) where.push('starts_at <= $1 AND ends_at > $1');
     else if (!f.includePast) where.push('ends_at > $1');
-    const rows = await queryRows<Row>(this.db, `SELECT * FROM maintenance_windows WHERE $1::timestamptz IS NOT NULL ${where.map((w) => `AND ${w}`).join(' ')} ORDER BY starts_at`, params);
+    const rows = await queryRows<Row>(
+      this.db,
+      `SELECT * FROM maintenance_windows WHERE $1::timestamptz IS NOT NULL ${where.map((w) => `AND ${w}`).join(' ')} ORDER BY starts_at`,
+      params,
+    );
     return rows.map((r) => view(r, now));
   }
 
@@ -61,10 +65,14 @@ export class MaintenanceService {
   create(input: MaintenanceWindowInput, createdBy: string | null): Promise<MaintenanceWindowView> {
     return this.db.transaction(async (em) => {
       const id = randomUUID();
-      await em.query(
-        `INSERT INTO maintenance_windows (id, service_ids, starts_at, ends_at, description, created_by) VALUES ($1, $2::uuid[], $3, $4, $5, $6)`,
-        [id, dedupe(input.serviceIds), input.startsAt, input.endsAt, input.description, createdBy],
-      );
+      await em.query(`INSERT INTO maintenance_windows (id, service_ids, starts_at, ends_at, description, created_by) VALUES ($1, $2::uuid[], $3, $4, $5, $6)`, [
+        id,
+        dedupe(input.serviceIds),
+        input.startsAt,
+        input.endsAt,
+        input.description,
+        createdBy,
+      ]);
       return this.announce(em, await this.load(em, id));
     });
   }
@@ -72,13 +80,10 @@ export class MaintenanceService {
   update(id: string, input: MaintenanceWindowInput): Promise<MaintenanceWindowView> {
     return this.db.transaction(async (em) => {
       await this.load(em, id, true);
-      await em.query(`UPDATE maintenance_windows SET service_ids = $2::uuid[], starts_at = $3, ends_at = $4, description = $5, updated_at = now() WHERE id = $1`, [
-        id,
-        dedupe(input.serviceIds),
-        input.startsAt,
-        input.endsAt,
-        input.description,
-      ]);
+      await em.query(
+        `UPDATE maintenance_windows SET service_ids = $2::uuid[], starts_at = $3, ends_at = $4, description = $5, updated_at = now() WHERE id = $1`,
+        [id, dedupe(input.serviceIds), input.startsAt, input.endsAt, input.description],
+      );
       return this.announce(em, await this.load(em, id));
     });
   }
@@ -88,8 +93,12 @@ export class MaintenanceService {
     return this.db.transaction(async (em) => {
       const w = await this.load(em, id, true);
       const now = this.clock.now();
-      if (!isActive({ startsAt: w.starts_at, endsAt: w.ends_at }, now)) throw new InvalidInputError('This maintenance window is not active: update or delete it instead');
-      await em.query(`UPDATE maintenance_windows SET ends_at = $2, updated_at = now() WHERE id = $1`, [id, new Date(Math.max(now.getTime(), w.starts_at.getTime() + 1))]);
+      if (!isActive({ startsAt: w.starts_at, endsAt: w.ends_at }, now))
+        throw new InvalidInputError('This maintenance window is not active: update or delete it instead');
+      await em.query(`UPDATE maintenance_windows SET ends_at = $2, updated_at = now() WHERE id = $1`, [
+        id,
+        new Date(Math.max(now.getTime(), w.starts_at.getTime() + 1)),
+      ]);
       return this.announce(em, await this.load(em, id));
     });
   }

@@ -26,14 +26,25 @@ function authenticate(keys: IntegrationKeys, authorization: string | undefined):
 }
 
 /** POST /v2/alerts, for the controller and the fast lane alike. */
-export async function createAlert(keys: IntegrationKeys, ingest: IngestService, authorization: string | undefined, idempotencyKey: string | undefined, body: unknown): Promise<FastResponse> {
+export async function createAlert(
+  keys: IntegrationKeys,
+  ingest: IngestService,
+  authorization: string | undefined,
+  idempotencyKey: string | undefined,
+  body: unknown,
+): Promise<FastResponse> {
   const started = performance.now();
   const parsed = parseOpsgenie(CreateAlertSchema, body);
   if (!parsed.ok) return { status: 400, body: envelope(started, randomUUID(), { message: parsed.message, errors: parsed.errors }) };
   const integration = await authenticate(keys, authorization);
   const requestId = randomUUID();
   const event = normalizeCreate(parsed.value);
-  await ingest.submit({ integration, events: [event], request: { id: requestId, action: 'Create', alias: event.dedupKey }, deliveryId: idempotencyKey?.slice(0, 200) || undefined });
+  await ingest.submit({
+    integration,
+    events: [event],
+    request: { id: requestId, action: 'Create', alias: event.dedupKey },
+    deliveryId: idempotencyKey?.slice(0, 200) || undefined,
+  });
   return { status: 202, body: envelope(started, requestId, { result: 'Request will be processed' }) };
 }
 
@@ -71,21 +82,46 @@ export class OpsgenieController {
 
   @Post('alerts/:identifier/close')
   @HttpCode(202)
-  close(@Headers('authorization') a: string | undefined, @Param('identifier') id: string, @Query('identifierType') type: unknown, @Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+  close(
+    @Headers('authorization') a: string | undefined,
+    @Param('identifier') id: string,
+    @Query('identifierType') type: unknown,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
     return this.act('resolve', a, id, type, body, res);
   }
 
   @Post('alerts/:identifier/acknowledge')
   @HttpCode(202)
-  acknowledge(@Headers('authorization') a: string | undefined, @Param('identifier') id: string, @Query('identifierType') type: unknown, @Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+  acknowledge(
+    @Headers('authorization') a: string | undefined,
+    @Param('identifier') id: string,
+    @Query('identifierType') type: unknown,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
     return this.act('acknowledge', a, id, type, body, res);
   }
 
-  private async act(action: 'acknowledge' | 'resolve', authorization: string | undefined, identifier: string, rawType: unknown, body: unknown, res: Response): Promise<unknown> {
+  private async act(
+    action: 'acknowledge' | 'resolve',
+    authorization: string | undefined,
+    identifier: string,
+    rawType: unknown,
+    body: unknown,
+    res: Response,
+  ): Promise<unknown> {
     const started = performance.now();
     const type = IdentifierType.safeParse(rawType ?? undefined);
     const parsed = parseOpsgenie(ActionSchema, body);
-    const problem = !type.success ? 'identifierType must be id, alias or tiny' : !parsed.ok ? parsed.message : identifier.length > 512 ? 'identifier is longer than 512 characters' : undefined;
+    const problem = !type.success
+      ? 'identifierType must be id, alias or tiny'
+      : !parsed.ok
+        ? parsed.message
+        : identifier.length > 512
+          ? 'identifier is longer than 512 characters'
+          : undefined;
     if (problem) {
       res.status(400);
       return envelope(started, randomUUID(), { message: problem });
@@ -100,13 +136,25 @@ export class OpsgenieController {
     // By id: act on exactly that alert. By alias: on the open alert with that alias, if any.
     const target = type.data === 'id' && isUuid(identifier) ? await this.alerts.find(integration.serviceId, { id: identifier }) : undefined;
     const events =
-      type.data === 'alias' ? [actionEvent(action, { dedupKey: identifier })] : target ? [actionEvent(action, { dedupKey: target.dedupKey, alertId: target.id })] : [];
-    await this.ingest.submit({ integration, events, request: { id: requestId, action: label, alias: type.data === 'alias' ? identifier : (target?.dedupKey ?? null) } });
+      type.data === 'alias'
+        ? [actionEvent(action, { dedupKey: identifier })]
+        : target
+          ? [actionEvent(action, { dedupKey: target.dedupKey, alertId: target.id })]
+          : [];
+    await this.ingest.submit({
+      integration,
+      events,
+      request: { id: requestId, action: label, alias: type.data === 'alias' ? identifier : (target?.dedupKey ?? null) },
+    });
     return envelope(started, requestId, { result: 'Request will be processed' });
   }
 
   @Get('alerts/requests/:requestId')
-  async request(@Headers('authorization') authorization: string | undefined, @Param('requestId') requestId: string, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+  async request(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('requestId') requestId: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
     const started = performance.now();
     const integration = await this.auth(authorization);
     const [row] = isUuid(requestId)
@@ -118,7 +166,9 @@ export class OpsgenieController {
       : [];
     if (!row) {
       res.status(404);
-      return envelope(started, randomUUID(), { message: `Request ${requestId} is unknown: it was made with another key, or is older than Klaxon keeps request records` });
+      return envelope(started, randomUUID(), {
+        message: `Request ${requestId} is unknown: it was made with another key, or is older than Klaxon keeps request records`,
+      });
     }
     return envelope(started, randomUUID(), {
       data: {
@@ -135,7 +185,12 @@ export class OpsgenieController {
   }
 
   @Get('alerts/:identifier')
-  async get(@Headers('authorization') authorization: string | undefined, @Param('identifier') identifier: string, @Query('identifierType') rawType: unknown, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+  async get(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('identifier') identifier: string,
+    @Query('identifierType') rawType: unknown,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
     const started = performance.now();
     const type = IdentifierType.safeParse(rawType ?? undefined);
     if (!type.success || type.data === 'tiny') {
@@ -144,7 +199,11 @@ export class OpsgenieController {
     }
     const integration = await this.auth(authorization);
     const alert =
-      type.data === 'id' ? (isUuid(identifier) ? await this.alerts.find(integration.serviceId, { id: identifier }) : undefined) : await this.alerts.find(integration.serviceId, { dedupKey: identifier });
+      type.data === 'id'
+        ? isUuid(identifier)
+          ? await this.alerts.find(integration.serviceId, { id: identifier })
+          : undefined
+        : await this.alerts.find(integration.serviceId, { dedupKey: identifier });
     if (!alert) {
       res.status(404);
       return envelope(started, randomUUID(), { message: `Alert with ${type.data} ${identifier} does not exist` });
@@ -154,7 +213,11 @@ export class OpsgenieController {
 
   /** Opsgenie heartbeat pings: any method, by the heartbeat's name on the key's service. */
   @All('heartbeats/:name/ping')
-  async ping(@Headers('authorization') authorization: string | undefined, @Param('name') name: string, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+  async ping(
+    @Headers('authorization') authorization: string | undefined,
+    @Param('name') name: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
     const started = performance.now();
     const integration = await this.auth(authorization);
     const heartbeat = await this.heartbeats.findByName(integration.serviceId, name);

@@ -8,10 +8,20 @@ import { clampSource, hasVisibleText, type NormalizedEvent, type Severity } from
  * Pure functions: parse, validate, normalise.
  */
 
-const responder = z.looseObject({ type: z.enum(['team', 'user', 'escalation', 'schedule']), id: z.string().optional(), name: z.string().optional(), username: z.string().optional() });
+const responder = z.looseObject({
+  type: z.enum(['team', 'user', 'escalation', 'schedule']),
+  id: z.string().optional(),
+  name: z.string().optional(),
+  username: z.string().optional(),
+});
 
 export const CreateAlertSchema = z.strictObject({
-  message: z.string({ message: 'message is required' }).trim().min(1, 'message can not be empty').max(130, 'message is longer than 130 characters').refine(hasVisibleText, 'message can not be empty'),
+  message: z
+    .string({ message: 'message is required' })
+    .trim()
+    .min(1, 'message can not be empty')
+    .max(130, 'message is longer than 130 characters')
+    .refine(hasVisibleText, 'message can not be empty'),
   alias: z.string().min(1).max(512, 'alias is longer than 512 characters').optional(),
   description: z.string().max(15000, 'description is longer than 15000 characters').optional(),
   responders: z.array(responder).max(50).optional(),
@@ -28,13 +38,20 @@ export const CreateAlertSchema = z.strictObject({
 export type CreateAlert = z.output<typeof CreateAlertSchema>;
 
 /** Body of close and acknowledge: all optional. */
-export const ActionSchema = z.strictObject({ user: z.string().max(100).optional(), source: z.string().max(100).optional(), note: z.string().max(25000).optional() });
+export const ActionSchema = z.strictObject({
+  user: z.string().max(100).optional(),
+  source: z.string().max(100).optional(),
+  note: z.string().max(25000).optional(),
+});
 
 export const IdentifierType = z.enum(['id', 'alias', 'tiny'], { message: 'identifierType must be id, alias or tiny' }).default('id');
 
 const PRIORITY_SEVERITY: Record<string, Severity> = { P1: 'critical', P2: 'error', P3: 'warning', P4: 'info', P5: 'info' };
 
-export function parseOpsgenie<S extends z.ZodType>(schema: S, body: unknown): { ok: true; value: z.output<S> } | { ok: false; message: string; errors: string[] } {
+export function parseOpsgenie<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+): { ok: true; value: z.output<S> } | { ok: false; message: string; errors: string[] } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, message: 'Request body must be a JSON object', errors: [] };
   const parsed = schema.safeParse(body);
   if (parsed.success) return { ok: true, value: parsed.data };
@@ -74,12 +91,22 @@ export function normalizeCreate(a: CreateAlert): NormalizedEvent {
 
 /** A close or acknowledge of an alert already identified (its dedup key known). */
 export function actionEvent(action: 'acknowledge' | 'resolve', target: { dedupKey: string; alertId?: string }): NormalizedEvent {
-  return { action, dedupKey: target.dedupKey, alertId: target.alertId, summary: target.dedupKey, severity: 'info', source: null, details: {}, links: [], labels: {} };
+  return {
+    action,
+    dedupKey: target.dedupKey,
+    alertId: target.alertId,
+    summary: target.dedupKey,
+    severity: 'info',
+    source: null,
+    details: {},
+    links: [],
+    labels: {},
+  };
 }
 
 /** Opsgenie's envelope around every answer. */
 export function envelope(startedAt: number, requestId: string, body: Record<string, unknown>): Record<string, unknown> {
-  return { ...body, took: Math.round((performance.now() - startedAt)) / 1000, requestId };
+  return { ...body, took: Math.round(performance.now() - startedAt) / 1000, requestId };
 }
 
 /** An alert as Opsgenie's "get alert" shows it. */

@@ -15,12 +15,19 @@ export const EventV1Schema = z.strictObject({
   details: z.record(z.string(), z.unknown()).optional(),
   client: z.string().max(255).optional(),
   client_url: z.string().max(2048).optional(),
-  contexts: z.array(z.looseObject({ type: z.string(), href: z.string().optional(), text: z.string().optional(), src: z.string().optional() })).max(50).optional(),
+  contexts: z
+    .array(z.looseObject({ type: z.string(), href: z.string().optional(), text: z.string().optional(), src: z.string().optional() }))
+    .max(50)
+    .optional(),
   // Alertmanager's v1 messages carry its v2 fields empty ("event_action": "", "payload": null).
   event_action: z.literal('').optional(),
   payload: z.null().optional(),
   images: z.array(z.unknown()).max(50).nullable().optional(),
-  links: z.array(z.looseObject({ href: z.string(), text: z.string().optional() })).max(50).nullable().optional(),
+  links: z
+    .array(z.looseObject({ href: z.string(), text: z.string().optional() }))
+    .max(50)
+    .nullable()
+    .optional(),
 });
 export type EventV1 = z.output<typeof EventV1Schema>;
 
@@ -35,12 +42,17 @@ export function parseEventV1(body: unknown): ParseResult<EventV1> {
     return {
       ok: false,
       errors: parsed.error.issues.map((i) =>
-        i.code === 'unrecognized_keys' ? `Event has unknown fields ${i.keys.map((k) => `'${k}'`).join(', ')}` : i.message.startsWith("'") ? i.message : `'${i.path.join('.')}' ${i.message}`,
+        i.code === 'unrecognized_keys'
+          ? `Event has unknown fields ${i.keys.map((k) => `'${k}'`).join(', ')}`
+          : i.message.startsWith("'")
+            ? i.message
+            : `'${i.path.join('.')}' ${i.message}`,
       ),
     };
   }
   const e = parsed.data;
-  if (e.event_type === 'trigger' && !(e.description && hasVisibleText(e.description))) return { ok: false, errors: ["'description' is required for trigger events"] };
+  if (e.event_type === 'trigger' && !(e.description && hasVisibleText(e.description)))
+    return { ok: false, errors: ["'description' is required for trigger events"] };
   if (e.event_type !== 'trigger' && !e.incident_key) return { ok: false, errors: [`'incident_key' is required for ${e.event_type} events`] };
   return { ok: true, event: e };
 }

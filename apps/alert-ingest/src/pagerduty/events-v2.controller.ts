@@ -37,7 +37,11 @@ export class EventsV2Controller {
 
   @Post('enqueue')
   @HttpCode(202)
-  async enqueue(@Body() body: unknown, @Headers('idempotency-key') idempotencyKey: string | undefined, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+  async enqueue(
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<unknown> {
     return reply(res, await enqueueV2(this.keys, this.ingest, body, idempotencyKey));
   }
 

@@ -12,7 +12,10 @@ export function parseTimestamp(s: string): Date | undefined {
   const ms = Date.parse(s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
   return Number.isNaN(ms) ? undefined : new Date(ms);
 }
-const timestamp = z.string().max(100).refine((s) => parseTimestamp(s) !== undefined, "'payload.timestamp' must be an ISO 8601 date-time");
+const timestamp = z
+  .string()
+  .max(100)
+  .refine((s) => parseTimestamp(s) !== undefined, "'payload.timestamp' must be an ISO 8601 date-time");
 
 const PayloadSchema = z.strictObject({
   summary: z
@@ -20,7 +23,10 @@ const PayloadSchema = z.strictObject({
     .min(1, "'payload.summary' is required")
     .max(1024, "'payload.summary' is longer than 1024 characters")
     .refine(hasVisibleText, "'payload.summary' has no visible text"),
-  source: z.string({ message: "'payload.source' must be a string" }).min(1, "'payload.source' is required").max(255, "'payload.source' is longer than 255 characters"),
+  source: z
+    .string({ message: "'payload.source' must be a string" })
+    .min(1, "'payload.source' is required")
+    .max(255, "'payload.source' is longer than 255 characters"),
   severity: z.enum(['critical', 'error', 'warning', 'info'], { message: "'payload.severity' must be one of critical, error, warning, info" }),
   timestamp: timestamp.optional(),
   component: z.string().max(255).optional(),
@@ -46,16 +52,19 @@ export type EventV2 = z.output<typeof EventV2Schema>;
 
 export const ChangeEventSchema = z.strictObject({
   routing_key: z.string({ message: "'routing_key' is required" }).length(32, "'routing_key' must be 32 characters"),
-  payload: z.strictObject({
-    summary: z
-      .string({ message: "'payload.summary' is required" })
-      .min(1, "'payload.summary' is required")
-      .max(1024, "'payload.summary' is longer than 1024 characters")
-      .refine(hasVisibleText, "'payload.summary' has no visible text"),
-    source: z.string().max(255).optional(),
-    timestamp: timestamp.optional(),
-    custom_details: z.record(z.string(), z.unknown()).optional(),
-  }, { message: "'payload' is required" }),
+  payload: z.strictObject(
+    {
+      summary: z
+        .string({ message: "'payload.summary' is required" })
+        .min(1, "'payload.summary' is required")
+        .max(1024, "'payload.summary' is longer than 1024 characters")
+        .refine(hasVisibleText, "'payload.summary' has no visible text"),
+      source: z.string().max(255).optional(),
+      timestamp: timestamp.optional(),
+      custom_details: z.record(z.string(), z.unknown()).optional(),
+    },
+    { message: "'payload' is required" },
+  ),
   links: z.array(Link).max(50).optional(),
   images: z.array(Image).max(50).optional(),
 });
@@ -85,7 +94,8 @@ function parseWith<S extends z.ZodType>(schema: S, body: unknown): ParseResult<z
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const field = issue.path.join('.');
-  if (issue.code === 'unrecognized_keys') return `${field ? `'${field}' has` : 'Event has'} unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  if (issue.code === 'unrecognized_keys')
+    return `${field ? `'${field}' has` : 'Event has'} unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   if (issue.message.startsWith("'")) return issue.message;
   if (issue.code === 'invalid_type' && issue.input === undefined) return `'${field}' is required`;
   return `'${field}' ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`;
@@ -99,7 +109,11 @@ export function dedupKeyFor(event: EventV2): string {
 export function normalizeEventV2(event: EventV2, dedupKey: string): NormalizedEvent {
   const p = event.payload;
   const details =
-    p?.custom_details === undefined ? {} : typeof p.custom_details === 'object' && p.custom_details !== null && !Array.isArray(p.custom_details) ? (p.custom_details as Record<string, unknown>) : { details: p.custom_details };
+    p?.custom_details === undefined
+      ? {}
+      : typeof p.custom_details === 'object' && p.custom_details !== null && !Array.isArray(p.custom_details)
+        ? (p.custom_details as Record<string, unknown>)
+        : { details: p.custom_details };
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries({ source: p?.source, component: p?.component, group: p?.group, class: p?.class })) if (v) labels[k] = v;
   return {

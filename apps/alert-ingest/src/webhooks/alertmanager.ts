@@ -37,7 +37,10 @@ export const WebhookSchema = z.looseObject({
   commonLabels: stringMap.optional(),
   commonAnnotations: stringMap.optional(),
   externalURL: z.string().max(4096).optional(),
-  alerts: z.array(WebhookAlert, { message: "'alerts' must be a list of alerts" }).min(1, "'alerts' is empty: nothing to do").max(1000, "'alerts' holds more than 1000 alerts"),
+  alerts: z
+    .array(WebhookAlert, { message: "'alerts' must be a list of alerts" })
+    .min(1, "'alerts' is empty: nothing to do")
+    .max(1000, "'alerts' holds more than 1000 alerts"),
   // Grafana
   orgId: z.number().optional(),
   state: z.string().max(100).optional(),
@@ -50,7 +53,8 @@ type WebhookAlert = z.output<typeof WebhookAlert>;
 export type WebhookFlavour = 'alertmanager' | 'grafana';
 
 export function parseWebhook(body: unknown, flavour: WebhookFlavour): { ok: true; webhook: Webhook } | { ok: false; errors: string[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, errors: ['Request body must be a JSON object (the webhook message)'] };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, errors: ['Request body must be a JSON object (the webhook message)'] };
   const parsed = WebhookSchema.safeParse(body);
   if (!parsed.success) return { ok: false, errors: parsed.error.issues.map((i) => `${i.path.length ? `'${i.path.join('.')}'` : 'body'}: ${i.message}`) };
   const v = parsed.data.version;

@@ -67,8 +67,13 @@ function normalizeOne(item: Record<string, unknown>, c: WebhookConfig): { ok: tr
   let action: AlertAction = 'trigger';
   if (c.actionPath) {
     const raw = scalar(valueAt(item, c.actionPath));
-    const words = { trigger: c.triggerValues ?? DEFAULT_WORDS.trigger, acknowledge: c.acknowledgeValues ?? DEFAULT_WORDS.acknowledge, resolve: c.resolveValues ?? DEFAULT_WORDS.resolve };
-    const found = raw === undefined ? undefined : (Object.keys(words) as AlertAction[]).find((a) => words[a].some((w) => w.toLowerCase() === raw.trim().toLowerCase()));
+    const words = {
+      trigger: c.triggerValues ?? DEFAULT_WORDS.trigger,
+      acknowledge: c.acknowledgeValues ?? DEFAULT_WORDS.acknowledge,
+      resolve: c.resolveValues ?? DEFAULT_WORDS.resolve,
+    };
+    const found =
+      raw === undefined ? undefined : (Object.keys(words) as AlertAction[]).find((a) => words[a].some((w) => w.toLowerCase() === raw.trim().toLowerCase()));
     if (!found) {
       errors.push(
         raw === undefined

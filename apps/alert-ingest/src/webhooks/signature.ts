@@ -15,17 +15,18 @@ export function grafanaSignatureProblem(input: {
   timestampRequired: boolean;
   nowMs: number;
 }): string | undefined {
-  if (!input.signature) return 'The request is not signed: this integration requires Grafana\'s HMAC signature';
+  if (!input.signature) return "The request is not signed: this integration requires Grafana's HMAC signature";
   let signed: Buffer = input.rawBody;
   if (input.timestampRequired) {
     if (!input.timestamp || !/^\d{1,16}$/.test(input.timestamp)) return 'The signature timestamp header is missing or not a number';
     const n = Number(input.timestamp);
     const ms = n < 1e12 ? n * 1000 : n;
-    if (Math.abs(input.nowMs - ms) > MAX_SIGNATURE_SKEW_MS) return 'The signature timestamp is more than 5 minutes away from now (a replay, or a clock out of sync)';
+    if (Math.abs(input.nowMs - ms) > MAX_SIGNATURE_SKEW_MS)
+      return 'The signature timestamp is more than 5 minutes away from now (a replay, or a clock out of sync)';
     signed = Buffer.concat([Buffer.from(`${input.timestamp}:`), input.rawBody]);
   }
   const expected = createHmac('sha256', input.secret).update(signed).digest();
   const given = Buffer.from(input.signature.trim().replace(/^sha256=/i, ''), 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'The HMAC signature does not match this integration\'s secret';
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "The HMAC signature does not match this integration's secret";
   return undefined;
 }

@@ -43,7 +43,12 @@ export class WebhooksController {
 
   @Post(['grafana', 'grafana/:key'])
   @HttpCode(202)
-  async grafana(@Param('key') key: string | undefined, @Headers('authorization') auth: string | undefined, @Body() body: unknown, @Req() req: RawBodyRequest): Promise<unknown> {
+  async grafana(
+    @Param('key') key: string | undefined,
+    @Headers('authorization') auth: string | undefined,
+    @Body() body: unknown,
+    @Req() req: RawBodyRequest,
+  ): Promise<unknown> {
     return this.webhook('grafana', key ?? bearer(auth), body, (integration) => {
       const c = integration.config as IntegrationConfig<'grafana'>;
       if (!c.hmacSecret) return;
@@ -61,7 +66,12 @@ export class WebhooksController {
 
   @Post(['webhook', 'webhook/:key'])
   @HttpCode(202)
-  async generic(@Param('key') key: string | undefined, @Headers('authorization') auth: string | undefined, @Body() body: unknown, @Req() req: RawBodyRequest): Promise<unknown> {
+  async generic(
+    @Param('key') key: string | undefined,
+    @Headers('authorization') auth: string | undefined,
+    @Body() body: unknown,
+    @Req() req: RawBodyRequest,
+  ): Promise<unknown> {
     const integration = await this.keys.authenticate(key ?? bearer(auth), ['webhook']);
     const config = integration.config as IntegrationConfig<'webhook'>;
     const parsed = normalizeGeneric(body, config);
@@ -88,7 +98,11 @@ export async function receiveWebhook(
   const integration = await keys.authenticate(key, [flavour]);
   verify?.(integration);
   const parsed = parseWebhook(body, flavour);
-  if (!parsed.ok) throw new InvalidInputError(`${flavour === 'grafana' ? 'Grafana' : 'Alertmanager'} webhook message is invalid: ${parsed.errors.slice(0, 10).join('; ')}`, parsed.errors);
+  if (!parsed.ok)
+    throw new InvalidInputError(
+      `${flavour === 'grafana' ? 'Grafana' : 'Alertmanager'} webhook message is invalid: ${parsed.errors.slice(0, 10).join('; ')}`,
+      parsed.errors,
+    );
   const events = normalizeWebhook(parsed.webhook, flavour, (integration.config.defaultSeverity as 'error' | undefined) ?? 'error');
   const result = await ingest.submit({ integration, events });
   return summary(result.outcomes);

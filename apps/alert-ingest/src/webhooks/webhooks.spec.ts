@@ -13,10 +13,19 @@ describe('Alertmanager webhook', () => {
   });
 
   it('turns each alert into an event; falls back to a computed fingerprint; refuses other versions', () => {
-    const parsed = parseWebhook({ version: '4', alerts: [{ status: 'firing', labels: { alertname: 'Up', instance: 'x' }, startsAt: '0001-01-01T00:00:00Z' }] }, 'alertmanager');
+    const parsed = parseWebhook(
+      { version: '4', alerts: [{ status: 'firing', labels: { alertname: 'Up', instance: 'x' }, startsAt: '0001-01-01T00:00:00Z' }] },
+      'alertmanager',
+    );
     if (!parsed.ok) throw new Error(parsed.errors.join());
     const [e] = normalizeWebhook(parsed.webhook, 'alertmanager', 'error');
-    expect(e).toMatchObject({ action: 'trigger', dedupKey: labelsFingerprint({ alertname: 'Up', instance: 'x' }), summary: 'Up on x', severity: 'error', occurrence: null });
+    expect(e).toMatchObject({
+      action: 'trigger',
+      dedupKey: labelsFingerprint({ alertname: 'Up', instance: 'x' }),
+      summary: 'Up on x',
+      severity: 'error',
+      occurrence: null,
+    });
     expect(parseWebhook({ version: '3', alerts: [] }, 'alertmanager')).toMatchObject({ ok: false });
     expect(parseWebhook({ version: '2', alerts: [{ status: 'firing', labels: {} }] }, 'alertmanager')).toEqual({
       ok: false,
@@ -45,7 +54,10 @@ describe('generic webhook paths', () => {
     expect(two.events[0]!.action).toBe('trigger');
     expect(one.events[0]!.dedupKey).toBe(two.events[0]!.dedupKey);
     expect(normalizeGeneric([], config)).toEqual({ ok: false, errors: ['The list of events is empty: nothing to do'] });
-    expect(normalizeGeneric([1, { status: 'ok' }], config)).toMatchObject({ ok: false, errors: ['event 0: must be a JSON object', expect.stringContaining('event 1: field "title"')] });
+    expect(normalizeGeneric([1, { status: 'ok' }], config)).toMatchObject({
+      ok: false,
+      errors: ['event 0: must be a JSON object', expect.stringContaining('event 1: field "title"')],
+    });
   });
 });
 
@@ -64,8 +76,12 @@ describe('Grafana HMAC', () => {
 
   it('signs "timestamp:body" when a timestamp header is configured, and refuses stale ones', () => {
     const ts = String(now / 1000);
-    expect(grafanaSignatureProblem({ secret, rawBody: body, signature: sig(`${ts}:{"a":1}`), timestamp: ts, timestampRequired: true, nowMs: now })).toBeUndefined();
+    expect(
+      grafanaSignatureProblem({ secret, rawBody: body, signature: sig(`${ts}:{"a":1}`), timestamp: ts, timestampRequired: true, nowMs: now }),
+    ).toBeUndefined();
     const old = String(now / 1000 - 3600);
-    expect(grafanaSignatureProblem({ secret, rawBody: body, signature: sig(`${old}:{"a":1}`), timestamp: old, timestampRequired: true, nowMs: now })).toMatch(/5 minutes/);
+    expect(grafanaSignatureProblem({ secret, rawBody: body, signature: sig(`${old}:{"a":1}`), timestamp: old, timestampRequired: true, nowMs: now })).toMatch(
+      /5 minutes/,
+    );
   });
 });

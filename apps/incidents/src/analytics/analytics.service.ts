@@ -118,8 +118,9 @@ export class AnalyticsService {
     const where = this.scope(q, params);
     // Alerts are counted when they arrived (maintenance alerts too: they are noise as well).
     const alertScope = this.scope(q, params, 'a');
-    const rows: { service_id: string; name: string | null; incidents: number; alerts: number; per_incident: string | null; max_per_incident: number | null }[] = await this.db.query(
-      `WITH inc AS (
+    const rows: { service_id: string; name: string | null; incidents: number; alerts: number; per_incident: string | null; max_per_incident: number | null }[] =
+      await this.db.query(
+        `WITH inc AS (
          SELECT i.service_id, count(*)::int AS incidents, avg(i.alert_count) AS per_incident, max(i.alert_count)::int AS max_per_incident
          FROM incidents i WHERE ${where} GROUP BY 1),
        al AS (SELECT a.service_id, count(*)::int AS alerts FROM incident_alerts a WHERE ${alertScope} GROUP BY 1)
@@ -128,8 +129,8 @@ export class AnalyticsService {
        FROM inc FULL JOIN al ON al.service_id = inc.service_id
        LEFT JOIN services s ON s.id = coalesce(inc.service_id, al.service_id)
        ORDER BY 3 DESC, 4 DESC, 1`,
-      params,
-    );
+        params,
+      );
     return {
       ...w,
       rows: rows.map((r) => ({
@@ -164,10 +165,21 @@ export class AnalyticsService {
     const empty = (): GoalAttainment => ({ total: 0, met: 0, breached: 0, running: 0, attainment: null });
     for (const r of rows) {
       const k = String(r.key);
-      const row = byKey.get(k) ?? { key: r.key === null ? null : String(r.key), name: (r.name as string | null) ?? null, acknowledge: empty(), resolve: empty() };
+      const row = byKey.get(k) ?? {
+        key: r.key === null ? null : String(r.key),
+        name: (r.name as string | null) ?? null,
+        acknowledge: empty(),
+        resolve: empty(),
+      };
       const met = Number(r.met);
       const breached = Number(r.breached);
-      row[r.goal as 'acknowledge' | 'resolve'] = { total: Number(r.total), met, breached, running: Number(r.running), attainment: met + breached ? met / (met + breached) : null };
+      row[r.goal as 'acknowledge' | 'resolve'] = {
+        total: Number(r.total),
+        met,
+        breached,
+        running: Number(r.running),
+        attainment: met + breached ? met / (met + breached) : null,
+      };
       byKey.set(k, row);
     }
     return { ...w, groupBy: q.groupBy, rows: [...byKey.values()] };

@@ -21,7 +21,17 @@ export class DirectoryController {
          auto_resolve_on_alert_resolve = EXCLUDED.auto_resolve_on_alert_resolve,
          auto_resolve_timeout_seconds = EXCLUDED.auto_resolve_timeout_seconds, deleted = false, updated_at = EXCLUDED.updated_at
        WHERE services.updated_at <= EXCLUDED.updated_at`,
-      [s.serviceId, s.name, s.teamId, JSON.stringify(s.urgencyRule), JSON.stringify(s.grouping), s.ackTimeoutSeconds, s.autoResolveOnAlertResolve, s.autoResolveTimeoutSeconds, ctx.envelope.occurredAt],
+      [
+        s.serviceId,
+        s.name,
+        s.teamId,
+        JSON.stringify(s.urgencyRule),
+        JSON.stringify(s.grouping),
+        s.ackTimeoutSeconds,
+        s.autoResolveOnAlertResolve,
+        s.autoResolveTimeoutSeconds,
+        ctx.envelope.occurredAt,
+      ],
     );
   }
 

@@ -20,7 +20,9 @@ describe('group keys', () => {
   });
 
   it('puts every alert of a service in one group for time-based grouping', () => {
-    expect(groupKeyFor({ mode: 'time', windowMinutes: 5 }, alert())).toBe(groupKeyFor({ mode: 'time', windowMinutes: 5 }, alert({ source: 'web9', labels: {} })));
+    expect(groupKeyFor({ mode: 'time', windowMinutes: 5 }, alert())).toBe(
+      groupKeyFor({ mode: 'time', windowMinutes: 5 }, alert({ source: 'web9', labels: {} })),
+    );
   });
 
   it('groups by the chosen fields only, from top-level fields, labels and details', () => {
@@ -74,8 +76,14 @@ describe('grouping decisions', () => {
     const joined = decideGrouping(g, { incidentId: 'i1', incidentOpen: true, windowEndsAt: first.windowEndsAt, hardEndsAt: first.hardEndsAt }, at(9));
     expect(joined).toEqual({ action: 'join', incidentId: 'i1', windowEndsAt: at(19) });
     const late = new Date(at(0).getTime() + 24 * 3600_000 - 60_000);
-    const capped = decideGrouping(g, { incidentId: 'i1', incidentOpen: true, windowEndsAt: new Date(late.getTime() + 1000), hardEndsAt: first.hardEndsAt }, late);
+    const capped = decideGrouping(
+      g,
+      { incidentId: 'i1', incidentOpen: true, windowEndsAt: new Date(late.getTime() + 1000), hardEndsAt: first.hardEndsAt },
+      late,
+    );
     expect(capped).toEqual({ action: 'join', incidentId: 'i1', windowEndsAt: first.hardEndsAt });
-    expect(decideGrouping(g, { incidentId: 'i1', incidentOpen: true, windowEndsAt: first.hardEndsAt, hardEndsAt: first.hardEndsAt }, first.hardEndsAt).action).toBe('open');
+    expect(
+      decideGrouping(g, { incidentId: 'i1', incidentOpen: true, windowEndsAt: first.hardEndsAt, hardEndsAt: first.hardEndsAt }, first.hardEndsAt).action,
+    ).toBe('open');
   });
 });

@@ -87,9 +87,7 @@ export interface GroupState {
   hardEndsAt: Date;
 }
 
-export type GroupingDecision =
-  | { action: 'join'; incidentId: string; windowEndsAt: Date }
-  | { action: 'open'; windowEndsAt: Date; hardEndsAt: Date };
+export type GroupingDecision = { action: 'join'; incidentId: string; windowEndsAt: Date } | { action: 'open'; windowEndsAt: Date; hardEndsAt: Date };
 
 /**
  * Joins the group's incident when it is still open and the alert falls inside the window;

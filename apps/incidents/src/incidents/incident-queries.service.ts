@@ -69,7 +69,11 @@ export class IncidentQueries {
 
   /** Newest first, keyset-paginated on the incident number. */
   async list(f: IncidentFilter): Promise<Page<IncidentView>> {
-    const qb = this.db.getRepository(Incident).createQueryBuilder('i').orderBy('i.number', 'DESC').limit(f.limit + 1);
+    const qb = this.db
+      .getRepository(Incident)
+      .createQueryBuilder('i')
+      .orderBy('i.number', 'DESC')
+      .limit(f.limit + 1);
     if (f.status?.length) qb.andWhere('i.status IN (:...status)', { status: f.status });
     if (f.serviceId) qb.andWhere('i.service_id = :serviceId', { serviceId: f.serviceId });
     if (f.teamId) qb.andWhere('i.team_id = :teamId', { teamId: f.teamId });
@@ -99,7 +103,9 @@ export class IncidentQueries {
     const userIds = [...new Set(incidents.flatMap((i) => i.assignees))];
     const [services, users, slas] = await Promise.all([
       em.query('SELECT id, name FROM services WHERE id = ANY($1::uuid[])', [serviceIds]) as Promise<{ id: string; name: string }[]>,
-      (userIds.length ? em.query('SELECT id, name FROM users WHERE id = ANY($1::uuid[])', [userIds]) : Promise.resolve([])) as Promise<{ id: string; name: string }[]>,
+      (userIds.length ? em.query('SELECT id, name FROM users WHERE id = ANY($1::uuid[])', [userIds]) : Promise.resolve([])) as Promise<
+        { id: string; name: string }[]
+      >,
       this.slas.views(em, ids),
     ]);
     const serviceName = new Map(services.map((s) => [s.id, s.name]));

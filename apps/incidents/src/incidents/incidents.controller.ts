@@ -50,7 +50,11 @@ export class IncidentsController {
   }
 
   @Get()
-  async list(@Query({ schema: ListIncidentsQuery }) q: ListIncidentsQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<IncidentView[]> {
+  async list(
+    @Query({ schema: ListIncidentsQuery }) q: ListIncidentsQuery,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<IncidentView[]> {
     return sendPage(req, res, await this.queries.list(q));
   }
 
@@ -99,7 +103,11 @@ export class IncidentsController {
   @Post(':id/snooze')
   @HttpCode(200)
   @Roles('responder')
-  snooze(@Param('id', { schema: IncidentId }) id: string, @Body({ schema: SnoozeInput }) body: SnoozeInput, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+  snooze(
+    @Param('id', { schema: IncidentId }) id: string,
+    @Body({ schema: SnoozeInput }) body: SnoozeInput,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<IncidentView> {
     return this.command(p, id, (em, by) => this.incidents.snooze(em, id, by, body.until ? new Date(body.until) : { minutes: body.minutes! }));
   }
 
@@ -133,7 +141,11 @@ export class IncidentsController {
 
   @Put(':id/major')
   @Roles('responder')
-  major(@Param('id', { schema: IncidentId }) id: string, @Body({ schema: MajorInput }) body: z.output<typeof MajorInput>, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+  major(
+    @Param('id', { schema: IncidentId }) id: string,
+    @Body({ schema: MajorInput }) body: z.output<typeof MajorInput>,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<IncidentView> {
     return this.command(p, id, (em, by) => this.incidents.setMajor(em, id, by, body.major));
   }
 
@@ -150,7 +162,11 @@ export class IncidentsController {
   @Post(':id/notes')
   @HttpCode(201)
   @Roles('responder')
-  note(@Param('id', { schema: IncidentId }) id: string, @Body({ schema: NoteInput }) body: z.output<typeof NoteInput>, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
+  note(
+    @Param('id', { schema: IncidentId }) id: string,
+    @Body({ schema: NoteInput }) body: z.output<typeof NoteInput>,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<IncidentView> {
     return this.command(p, id, (em, by) => this.incidents.addNote(em, id, by, body.text));
   }
 }

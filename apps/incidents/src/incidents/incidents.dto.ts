@@ -25,7 +25,10 @@ export const ListIncidentsQuery = z
     teamId: z.uuid({ message: 'must be a team id (a UUID)' }).optional(),
     priority: csv(PRIORITIES, 'priority').optional(),
     urgency: z.enum(['high', 'low']).optional(),
-    major: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').optional(),
+    major: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .transform((v) => v === 'true')
+      .optional(),
     assignee: z.uuid({ message: 'must be a user id (a UUID)' }).optional(),
     problemId: z.uuid({ message: 'must be a problem id (a UUID)' }).optional(),
     from: isoTime.transform((s) => new Date(s)).optional(),
@@ -44,14 +47,24 @@ export const TimelineQuery = z.strictObject({
 
 export const SnoozeInput = z
   .strictObject({
-    minutes: z.number().int().min(1).max(7 * 24 * 60).optional(),
+    minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .optional(),
     until: isoTime.optional(),
   })
-  .refine((s) => (s.minutes === undefined) !== (s.until === undefined), { message: 'give either "minutes" (1 to 10080) or "until" (an ISO 8601 time), not both' });
+  .refine((s) => (s.minutes === undefined) !== (s.until === undefined), {
+    message: 'give either "minutes" (1 to 10080) or "until" (an ISO 8601 time), not both',
+  });
 export type SnoozeInput = z.output<typeof SnoozeInput>;
 
 export const ReassignInput = z.strictObject({
-  userIds: z.array(z.uuid({ message: 'must be a user id (a UUID)' })).min(1, 'name at least one user').max(20),
+  userIds: z
+    .array(z.uuid({ message: 'must be a user id (a UUID)' }))
+    .min(1, 'name at least one user')
+    .max(20),
 });
 
 export const PriorityInput = z.strictObject({
@@ -63,6 +76,9 @@ export const MajorInput = z.strictObject({ major: z.boolean() });
 export const NoteInput = z.strictObject({ text: z.string().trim().min(1, 'a note needs some text').max(10000) });
 
 export const ConferenceBridgeInput = z.strictObject({
-  url: z.url({ protocol: /^https?$/, message: 'must be an http(s) link' }).max(2000).nullable(),
+  url: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) link' })
+    .max(2000)
+    .nullable(),
   dialIn: z.string().trim().max(200).nullable().default(null),
 });

@@ -112,13 +112,22 @@ export class IncidentsService implements OnModuleInit {
     const decision = decideGrouping(
       svc.grouping,
       current && group?.window_ends_at && group.hard_ends_at
-        ? { incidentId: current.id, incidentOpen: current.status !== 'resolved', windowEndsAt: new Date(group.window_ends_at), hardEndsAt: new Date(group.hard_ends_at) }
+        ? {
+            incidentId: current.id,
+            incidentOpen: current.status !== 'resolved',
+            windowEndsAt: new Date(group.window_ends_at),
+            hardEndsAt: new Date(group.hard_ends_at),
+          }
         : undefined,
       new Date(alert.triggeredAt),
     );
     if (decision.action === 'join') {
       await this.join(em, current!, alert, svc);
-      await em.query('UPDATE incident_groups SET window_ends_at = $3 WHERE service_id = $1 AND group_key = $2', [alert.serviceId, groupKey, decision.windowEndsAt]);
+      await em.query('UPDATE incident_groups SET window_ends_at = $3 WHERE service_id = $1 AND group_key = $2', [
+        alert.serviceId,
+        groupKey,
+        decision.windowEndsAt,
+      ]);
       return;
     }
     const incidentId = await this.open(em, alert, svc, groupKey);
@@ -168,7 +177,13 @@ export class IncidentsService implements OnModuleInit {
     const now = this.clock.now();
     await this.recordAlert(em, alert, incident.id);
     await em.query('UPDATE incidents SET alert_count = alert_count + 1, updated_at = $2, last_activity_at = $2 WHERE id = $1', [incident.id, now]);
-    await this.timeline.add(em, incident.id, 'alert.joined', { alertId: alert.alertId, summary: alert.summary, dedupKey: alert.dedupKey, severity: alert.severity }, MONITOR);
+    await this.timeline.add(
+      em,
+      incident.id,
+      'alert.joined',
+      { alertId: alert.alertId, summary: alert.summary, dedupKey: alert.dedupKey, severity: alert.severity },
+      MONITOR,
+    );
     const alertPriority = priorityForSeverity(alert.severity);
     if (incident.prioritySource === 'alert' && higherPriority(alertPriority, incident.priority)) {
       await this.applyPriority(em, incident, alertPriority, MONITOR);
@@ -205,7 +220,9 @@ export class IncidentsService implements OnModuleInit {
     if (incident.status === 'resolved') return;
     const svc = await this.directory.service(em, incident.serviceId);
     if (!svc.autoResolveOnAlertResolve) return;
-    const [open]: { n: number }[] = await em.query(`SELECT count(*)::int AS n FROM incident_alerts WHERE incident_id = $1 AND status <> 'resolved'`, [incidentId]);
+    const [open]: { n: number }[] = await em.query(`SELECT count(*)::int AS n FROM incident_alerts WHERE incident_id = $1 AND status <> 'resolved'`, [
+      incidentId,
+    ]);
     if (open!.n === 0) await this.resolve(em, incidentId, MONITOR, { quiet: true, reason: 'all alerts resolved' });
   }
 
@@ -333,7 +350,13 @@ export class IncidentsService implements OnModuleInit {
     if (incident.priority === priority) return;
     await this.slas.retarget(em, { ...incident, priority }, now);
     await this.timeline.add(em, incident.id, 'incident.priority-changed', { from: incident.priority, to: priority }, by);
-    await this.outbox.publish(em, 'incident.priority-changed', incident.id, { ...this.ref(incident), by, from: incident.priority, to: priority, changedAt: now.toISOString() });
+    await this.outbox.publish(em, 'incident.priority-changed', incident.id, {
+      ...this.ref(incident),
+      by,
+      from: incident.priority,
+      to: priority,
+      changedAt: now.toISOString(),
+    });
   }
 
   /** Declares a major incident, or stands it down. */
@@ -358,7 +381,12 @@ export class IncidentsService implements OnModuleInit {
 
   async setConferenceBridge(em: EntityManager, incidentId: string, by: Actor, bridge: { url: string | null; dialIn: string | null }): Promise<Incident> {
     await this.lock(em, incidentId);
-    await em.query('UPDATE incidents SET conference_url = $2, conference_dial_in = $3, updated_at = $4 WHERE id = $1', [incidentId, bridge.url, bridge.dialIn, this.clock.now()]);
+    await em.query('UPDATE incidents SET conference_url = $2, conference_dial_in = $3, updated_at = $4 WHERE id = $1', [
+      incidentId,
+      bridge.url,
+      bridge.dialIn,
+      this.clock.now(),
+    ]);
     await this.timeline.add(em, incidentId, 'incident.conference-bridge', { url: bridge.url, dialIn: bridge.dialIn }, by);
     return this.reload(em, incidentId);
   }
@@ -377,7 +405,12 @@ export class IncidentsService implements OnModuleInit {
       names: people.map((p) => p.name),
     });
     if (incident.status !== 'resolved' && e.userIds.length) {
-      await em.query('UPDATE incidents SET assignees = $2::uuid[], escalation_level = $3, updated_at = $4 WHERE id = $1', [e.incidentId, e.userIds, e.step + 1, this.clock.now()]);
+      await em.query('UPDATE incidents SET assignees = $2::uuid[], escalation_level = $3, updated_at = $4 WHERE id = $1', [
+        e.incidentId,
+        e.userIds,
+        e.step + 1,
+        this.clock.now(),
+      ]);
     }
   }
 
@@ -437,10 +470,10 @@ export class IncidentsService implements OnModuleInit {
   }
 
   private async unmarkAcknowledged(em: EntityManager, incident: Incident, by: Actor, now: Date, announce: boolean): Promise<void> {
-    await em.query(`UPDATE incidents SET status = 'triggered', acknowledged_at = NULL, acknowledged_by = NULL, snoozed_until = NULL, updated_at = $2 WHERE id = $1`, [
-      incident.id,
-      now,
-    ]);
+    await em.query(
+      `UPDATE incidents SET status = 'triggered', acknowledged_at = NULL, acknowledged_by = NULL, snoozed_until = NULL, updated_at = $2 WHERE id = $1`,
+      [incident.id, now],
+    );
     // A snooze that ran its course ends at its end time, even if its timer fired a little later.
     if (incident.snoozedUntil) await this.slas.resume(em, incident, new Date(Math.min(now.getTime(), incident.snoozedUntil.getTime())));
     await this.timers.cancel(em, ackTimeoutKey(incident.id));
@@ -459,7 +492,9 @@ export class IncidentsService implements OnModuleInit {
 
   private async scheduleAutoResolve(em: EntityManager, incidentId: string, svc: ServiceSettings, lastActivity: Date): Promise<void> {
     if (!svc.autoResolveTimeoutSeconds) return;
-    await this.timers.schedule(em, AUTO_RESOLVE, autoResolveKey(incidentId), new Date(lastActivity.getTime() + svc.autoResolveTimeoutSeconds * 1000), { incidentId });
+    await this.timers.schedule(em, AUTO_RESOLVE, autoResolveKey(incidentId), new Date(lastActivity.getTime() + svc.autoResolveTimeoutSeconds * 1000), {
+      incidentId,
+    });
   }
 
   /** A snoozed incident is not inactive: the timeout counts from the end of the snooze. */
@@ -472,7 +507,8 @@ export class IncidentsService implements OnModuleInit {
   private allowed(incident: Incident, t: Transition, opts: CommandOptions = {}): boolean {
     if (t.ok) return true;
     if (opts.quiet) return false;
-    const who = t.reason === 'already' && incident.status === 'acknowledged' ? incident.acknowledgedBy : t.reason === 'not-acknowledged' ? null : incident.resolvedBy;
+    const who =
+      t.reason === 'already' && incident.status === 'acknowledged' ? incident.acknowledgedBy : t.reason === 'not-acknowledged' ? null : incident.resolvedBy;
     throw new ConflictError(`Incident #${incident.number} was ${t.message}${describeActor(who)}`);
   }
 

@@ -8,9 +8,7 @@ export type IncidentStatus = 'triggered' | 'acknowledged' | 'resolved';
 export type Severity = 'critical' | 'error' | 'warning' | 'info';
 export type Priority = 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
 
-export type Transition =
-  | { ok: true; to: IncidentStatus }
-  | { ok: false; reason: 'already' | 'resolved' | 'not-acknowledged'; message: string };
+export type Transition = { ok: true; to: IncidentStatus } | { ok: false; reason: 'already' | 'resolved' | 'not-acknowledged'; message: string };
 
 export function acknowledge(from: IncidentStatus): Transition {
   if (from === 'triggered') return { ok: true, to: 'acknowledged' };

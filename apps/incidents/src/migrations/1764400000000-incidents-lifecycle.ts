@@ -184,12 +184,20 @@ export class IncidentsLifecycle1764400000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['review_action_items', 'post_incident_reviews', 'stakeholder_updates', 'incident_stakeholders', 'service_stakeholders']) await q.query(`DROP TABLE ${t}`);
+    for (const t of ['review_action_items', 'post_incident_reviews', 'stakeholder_updates', 'incident_stakeholders', 'service_stakeholders'])
+      await q.query(`DROP TABLE ${t}`);
     await q.query('ALTER TABLE incidents DROP COLUMN problem_id');
     await q.query('DROP TABLE problems');
     await q.query('DROP SEQUENCE problem_number_seq');
     for (const t of ['incident_slas', 'sla_policies', 'incident_groups', 'teams', 'users']) await q.query(`DROP TABLE ${t}`);
-    for (const i of ['incidents_created', 'incidents_service_created', 'incidents_team_created', 'incidents_major', 'incidents_assignees', 'incident_alerts_service_created']) {
+    for (const i of [
+      'incidents_created',
+      'incidents_service_created',
+      'incidents_team_created',
+      'incidents_major',
+      'incidents_assignees',
+      'incident_alerts_service_created',
+    ]) {
       await q.query(`DROP INDEX ${i}`);
     }
     await q.query(`

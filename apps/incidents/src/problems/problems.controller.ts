@@ -43,7 +43,11 @@ export class ProblemsController {
   /** "Incident is caused by problem". */
   @Put('incidents/:id/problem')
   @Roles('responder')
-  async link(@Param('id', { schema: IncidentId }) id: string, @Body({ schema: LinkProblemInput }) body: z.output<typeof LinkProblemInput>, @CurrentPrincipal() p: Principal): Promise<Problem> {
+  async link(
+    @Param('id', { schema: IncidentId }) id: string,
+    @Body({ schema: LinkProblemInput }) body: z.output<typeof LinkProblemInput>,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<Problem> {
     await this.commands.run(p, (em, by) => this.problems.link(em, id, body.problemId, by));
     return this.problems.get(this.db.manager, body.problemId);
   }

@@ -100,16 +100,18 @@ export class ProblemsService {
   }
 
   async list(em: EntityManager, status: ProblemStatus | undefined, limit: number): Promise<Problem[]> {
-    const rows: ProblemRow[] = await em.query(`SELECT * FROM problems WHERE ($1::text IS NULL OR status = $1) ORDER BY number DESC LIMIT $2`, [status ?? null, limit]);
+    const rows: ProblemRow[] = await em.query(`SELECT * FROM problems WHERE ($1::text IS NULL OR status = $1) ORDER BY number DESC LIMIT $2`, [
+      status ?? null,
+      limit,
+    ]);
     return rows.map(toProblem);
   }
 
   /** The incidents caused by a problem, newest first. */
   async incidentsOf(em: EntityManager, problemId: string): Promise<ProblemIncident[]> {
-    return em.query(
-      'SELECT id, number, title, status, priority, created_at AS "createdAt" FROM incidents WHERE problem_id = $1 ORDER BY number DESC',
-      [problemId],
-    );
+    return em.query('SELECT id, number, title, status, priority, created_at AS "createdAt" FROM incidents WHERE problem_id = $1 ORDER BY number DESC', [
+      problemId,
+    ]);
   }
 
   /** Links an incident to the problem that causes it (replacing any earlier link). */

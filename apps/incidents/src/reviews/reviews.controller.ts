@@ -40,7 +40,11 @@ export class ReviewsController {
 
   @Patch('reviews/:id')
   @Roles('responder')
-  update(@Param('id', { schema: ReviewId }) id: string, @Body({ schema: UpdateReviewInput }) body: z.output<typeof UpdateReviewInput>, @CurrentPrincipal() p: Principal): Promise<Review> {
+  update(
+    @Param('id', { schema: ReviewId }) id: string,
+    @Body({ schema: UpdateReviewInput }) body: z.output<typeof UpdateReviewInput>,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<Review> {
     return this.commands.run(p, (em, by) => this.reviews.update(em, id, body, by));
   }
 

@@ -119,7 +119,10 @@ export class ReviewsService implements OnModuleInit, ResolutionHook {
   }
 
   async list(em: EntityManager, status: ReviewStatus | undefined, limit: number): Promise<Review[]> {
-    const rows: ReviewRow[] = await em.query(`${SELECT_REVIEW} WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.created_at DESC, r.id LIMIT $2`, [status ?? null, limit]);
+    const rows: ReviewRow[] = await em.query(`${SELECT_REVIEW} WHERE ($1::text IS NULL OR r.status = $1) ORDER BY r.created_at DESC, r.id LIMIT $2`, [
+      status ?? null,
+      limit,
+    ]);
     return this.withItems(em, rows);
   }
 
@@ -186,12 +189,21 @@ export class ReviewsService implements OnModuleInit, ResolutionHook {
   }
 
   private async items(em: EntityManager, reviewIds: string[]): Promise<(ActionItem & { reviewId: string })[]> {
-    const rows: { id: string; review_id: string; description: string; owner_user_id: string | null; owner_name: string | null; due_date: string | null; status: 'open' | 'done'; created_at: Date; updated_at: Date }[] =
-      await em.query(
-        `SELECT a.*, to_char(a.due_date, 'YYYY-MM-DD') AS due_date, u.name AS owner_name FROM review_action_items a LEFT JOIN users u ON u.id = a.owner_user_id
+    const rows: {
+      id: string;
+      review_id: string;
+      description: string;
+      owner_user_id: string | null;
+      owner_name: string | null;
+      due_date: string | null;
+      status: 'open' | 'done';
+      created_at: Date;
+      updated_at: Date;
+    }[] = await em.query(
+      `SELECT a.*, to_char(a.due_date, 'YYYY-MM-DD') AS due_date, u.name AS owner_name FROM review_action_items a LEFT JOIN users u ON u.id = a.owner_user_id
          WHERE a.review_id = ANY($1::uuid[]) ORDER BY a.created_at, a.id`,
-        [reviewIds],
-      );
+      [reviewIds],
+    );
     return rows.map((r) => ({
       id: r.id,
       reviewId: r.review_id,
@@ -206,7 +218,10 @@ export class ReviewsService implements OnModuleInit, ResolutionHook {
   }
 
   private async withItems(em: EntityManager, rows: ReviewRow[]): Promise<Review[]> {
-    const items = await this.items(em, rows.map((r) => r.id));
+    const items = await this.items(
+      em,
+      rows.map((r) => r.id),
+    );
     return rows.map((r) => ({
       id: r.id,
       incidentId: r.incident_id,

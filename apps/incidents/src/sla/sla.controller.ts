@@ -9,7 +9,13 @@ import type { SlaPolicyGoal } from './sla.service.js';
 import { SlaService } from './sla.service.js';
 
 const ServiceId = z.uuid({ message: 'must be a service id (a UUID)' });
-const Minutes = z.number().int().min(1).max(366 * 24 * 60).nullable().default(null);
+const Minutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(366 * 24 * 60)
+  .nullable()
+  .default(null);
 
 export const SlaPolicyInput = z.strictObject({
   goals: z
@@ -20,7 +26,9 @@ export const SlaPolicyInput = z.strictObject({
           acknowledgeWithinMinutes: Minutes,
           resolveWithinMinutes: Minutes,
         })
-        .refine((g) => g.acknowledgeWithinMinutes !== null || g.resolveWithinMinutes !== null, { message: 'set acknowledgeWithinMinutes, resolveWithinMinutes or both' }),
+        .refine((g) => g.acknowledgeWithinMinutes !== null || g.resolveWithinMinutes !== null, {
+          message: 'set acknowledgeWithinMinutes, resolveWithinMinutes or both',
+        }),
     )
     .max(5),
 });
@@ -33,7 +41,14 @@ export interface SlaPolicyView {
 
 function toView(serviceId: string, goals: SlaPolicyGoal[]): SlaPolicyView {
   const minutes = (s: number | null): number | null => (s === null ? null : s / 60);
-  return { serviceId, goals: goals.map((g) => ({ priority: g.priority, acknowledgeWithinMinutes: minutes(g.acknowledgeSeconds), resolveWithinMinutes: minutes(g.resolveSeconds) })) };
+  return {
+    serviceId,
+    goals: goals.map((g) => ({
+      priority: g.priority,
+      acknowledgeWithinMinutes: minutes(g.acknowledgeSeconds),
+      resolveWithinMinutes: minutes(g.resolveSeconds),
+    })),
+  };
 }
 
 /** A service's SLA goals: time to acknowledge and time to resolve, per priority. */

@@ -112,7 +112,15 @@ export class SlaService implements OnModuleInit {
     );
     for (const r of rows) {
       if (r.target_seconds === null) continue;
-      await this.reschedule(em, incident.id, { goal: r.goal, targetSeconds: r.target_seconds, startedAt: at, pausedMs: 0, pausedSince: null, stoppedAt: null, breachedAt: null });
+      await this.reschedule(em, incident.id, {
+        goal: r.goal,
+        targetSeconds: r.target_seconds,
+        startedAt: at,
+        pausedMs: 0,
+        pausedSince: null,
+        stoppedAt: null,
+        breachedAt: null,
+      });
     }
   }
 
@@ -142,7 +150,10 @@ export class SlaService implements OnModuleInit {
    * breach into "met".
    */
   private async update(em: EntityManager, incident: SlaIncident, goals: readonly SlaGoal[], change: (c: SlaClock) => SlaClock, at: Date): Promise<void> {
-    const rows: ClockRow[] = await em.query('SELECT * FROM incident_slas WHERE incident_id = $1 AND goal = ANY($2::text[]) ORDER BY goal', [incident.id, goals]);
+    const rows: ClockRow[] = await em.query('SELECT * FROM incident_slas WHERE incident_id = $1 AND goal = ANY($2::text[]) ORDER BY goal', [
+      incident.id,
+      goals,
+    ]);
     for (const row of rows) {
       let clock = toClock(row);
       const breach = breachMoment(clock, at);

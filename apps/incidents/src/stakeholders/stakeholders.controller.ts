@@ -26,7 +26,11 @@ export class StakeholdersController {
 
   @Post('incidents/:id/stakeholders')
   @Roles('responder')
-  addToIncident(@Param('id', { schema: IncidentId }) id: string, @Body({ schema: StakeholderInput }) body: StakeholderInput, @CurrentPrincipal() p: Principal): Promise<Stakeholder> {
+  addToIncident(
+    @Param('id', { schema: IncidentId }) id: string,
+    @Body({ schema: StakeholderInput }) body: StakeholderInput,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<Stakeholder> {
     return this.commands.run(p, (em, by) => this.stakeholders.addToIncident(em, id, by, body));
   }
 
@@ -70,7 +74,10 @@ export class StakeholdersController {
 
   @Delete('services/:serviceId/stakeholders/:stakeholderId')
   @HttpCode(204)
-  async removeFromService(@Param('serviceId', { schema: ServiceId }) serviceId: string, @Param('stakeholderId', { schema: StakeholderId }) stakeholderId: string): Promise<void> {
+  async removeFromService(
+    @Param('serviceId', { schema: ServiceId }) serviceId: string,
+    @Param('stakeholderId', { schema: StakeholderId }) stakeholderId: string,
+  ): Promise<void> {
     await this.db.transaction((em) => this.stakeholders.removeFromService(em, serviceId, stakeholderId));
   }
 }

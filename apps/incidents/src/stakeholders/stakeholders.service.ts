@@ -105,7 +105,9 @@ export class StakeholdersService {
     const incident = await this.incidents.lock(em, incidentId);
     const recipients = dedupe(await this.listForIncident(em, incidentId));
     if (recipients.length === 0) {
-      throw new ConflictError(`Incident #${incident.number} has no stakeholders yet: add some to the incident (POST /api/v1/incidents/${incidentId}/stakeholders) or to its service`);
+      throw new ConflictError(
+        `Incident #${incident.number} has no stakeholders yet: add some to the incident (POST /api/v1/incidents/${incidentId}/stakeholders) or to its service`,
+      );
     }
     const now = this.clock.now();
     const update: StakeholderUpdate = { id: randomUUID(), incidentId, summary: input.summary, message: input.message, recipients, sentBy: by, createdAt: now };
@@ -130,9 +132,24 @@ export class StakeholdersService {
 
   async listUpdates(em: EntityManager, incidentId: string): Promise<StakeholderUpdate[]> {
     await this.incidents.get(em, incidentId);
-    const rows: { id: string; incident_id: string; summary: string; message: string; recipients: StakeholderUpdate['recipients']; sent_by: Actor; created_at: Date }[] =
-      await em.query('SELECT * FROM stakeholder_updates WHERE incident_id = $1 ORDER BY created_at DESC, id', [incidentId]);
-    return rows.map((r) => ({ id: r.id, incidentId: r.incident_id, summary: r.summary, message: r.message, recipients: r.recipients, sentBy: r.sent_by, createdAt: r.created_at }));
+    const rows: {
+      id: string;
+      incident_id: string;
+      summary: string;
+      message: string;
+      recipients: StakeholderUpdate['recipients'];
+      sent_by: Actor;
+      created_at: Date;
+    }[] = await em.query('SELECT * FROM stakeholder_updates WHERE incident_id = $1 ORDER BY created_at DESC, id', [incidentId]);
+    return rows.map((r) => ({
+      id: r.id,
+      incidentId: r.incident_id,
+      summary: r.summary,
+      message: r.message,
+      recipients: r.recipients,
+      sentBy: r.sent_by,
+      createdAt: r.created_at,
+    }));
   }
 
   // ---- helpers ------------------------------------------------------------------------------------
@@ -146,7 +163,14 @@ export class StakeholdersService {
     // A user deleted from the directory is no longer informed.
     return rows
       .filter((r) => !r.user_id || (r.user_email && !r.user_deleted))
-      .map((r) => ({ id: r.id, scope, userId: r.user_id, name: r.user_id ? r.user_name : r.name, email: (r.user_id ? r.user_email : r.email)!, addedAt: r.added_at }));
+      .map((r) => ({
+        id: r.id,
+        scope,
+        userId: r.user_id,
+        name: r.user_id ? r.user_name : r.name,
+        email: (r.user_id ? r.user_email : r.email)!,
+        addedAt: r.added_at,
+      }));
   }
 
   private async add(em: EntityManager, owner: Owner, input: StakeholderInput, scope: Stakeholder['scope']): Promise<Stakeholder> {
@@ -181,7 +205,8 @@ export class StakeholdersService {
   }
 
   private async requireService(em: EntityManager, serviceId: string): Promise<void> {
-    if (!(await this.directory.serviceExists(em, serviceId))) throw new NotFoundError('Service', `${serviceId} (services created in oncall appear here within seconds)`);
+    if (!(await this.directory.serviceExists(em, serviceId)))
+      throw new NotFoundError('Service', `${serviceId} (services created in oncall appear here within seconds)`);
   }
 }
 

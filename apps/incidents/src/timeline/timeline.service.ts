@@ -16,7 +16,12 @@ export class Timeline {
   }
 
   /** Several entries in one statement, in the order given. */
-  async addMany(em: EntityManager, incidentId: string, entries: { kind: string; details?: Record<string, unknown>; actor?: Actor | null }[], at?: Date): Promise<void> {
+  async addMany(
+    em: EntityManager,
+    incidentId: string,
+    entries: { kind: string; details?: Record<string, unknown>; actor?: Actor | null }[],
+    at?: Date,
+  ): Promise<void> {
     const params: unknown[] = [incidentId, at ?? this.clock.now()];
     const rows = entries.map((e) => {
       params.push(e.kind, e.actor ? JSON.stringify(e.actor) : null, JSON.stringify(e.details ?? {}));

@@ -90,7 +90,10 @@ export class EscalationEngine implements OnModuleInit {
       : [];
     if (!policy) {
       this.logger.warn({ incidentId: incident.incidentId, serviceId: incident.serviceId }, 'incident on a service without an escalation policy: nobody paged');
-      await this.outbox.publish(em, 'escalation.exhausted', incident.incidentId, { incidentId: incident.incidentId, exhaustedAt: this.clock.now().toISOString() });
+      await this.outbox.publish(em, 'escalation.exhausted', incident.incidentId, {
+        incidentId: incident.incidentId,
+        exhaustedAt: this.clock.now().toISOString(),
+      });
       return;
     }
     const snapshot: PolicySnapshot = { id: policy.id, name: policy.name, repeatCount: policy.repeat_count, steps: policy.steps };
@@ -120,7 +123,8 @@ export class EscalationEngine implements OnModuleInit {
       return;
     }
     await this.timers.cancel(em, timerKey(incidentId));
-    if (esc.state !== 'active') await em.query(`UPDATE escalations SET state = 'active', updated_at = $2 WHERE incident_id = $1`, [incidentId, this.clock.now()]);
+    if (esc.state !== 'active')
+      await em.query(`UPDATE escalations SET state = 'active', updated_at = $2 WHERE incident_id = $1`, [incidentId, this.clock.now()]);
     const at = { step: esc.step, loop: esc.loop };
     const next = nextPosition(esc.policy, at) ?? { step: 0, loop: esc.loop + 1 };
     await this.fire(em, { ...esc, state: 'active' }, next, { manual: true });

@@ -55,11 +55,16 @@ export class OnCallService {
       teamId,
       teamName: team.name,
       at: iso(when),
-      schedules: await this.schedulesOnCall(scheduleIds.map((s) => s.id), when),
-      services: await Promise.all(services.map(async (s) => {
-        const row = await this.service(s.id);
-        return { serviceId: s.id, serviceName: row.name, ...(await this.steps(row, when)) };
-      })),
+      schedules: await this.schedulesOnCall(
+        scheduleIds.map((s) => s.id),
+        when,
+      ),
+      services: await Promise.all(
+        services.map(async (s) => {
+          const row = await this.service(s.id);
+          return { serviceId: s.id, serviceName: row.name, ...(await this.steps(row, when)) };
+        }),
+      ),
     };
   }
 
@@ -67,7 +72,13 @@ export class OnCallService {
   async everywhere(at?: string) {
     const when = this.when(at);
     const ids = await queryRows<{ id: string }>(this.db, 'SELECT id FROM schedules ORDER BY lower(name), id');
-    return { at: iso(when), schedules: await this.schedulesOnCall(ids.map((s) => s.id), when) };
+    return {
+      at: iso(when),
+      schedules: await this.schedulesOnCall(
+        ids.map((s) => s.id),
+        when,
+      ),
+    };
   }
 
   /**
@@ -86,7 +97,14 @@ export class OnCallService {
     );
     const heldUntil = maintenance?.until ? new Date(maintenance.until) : null;
     const base = { serviceId, serviceName: service.name, triggeredAt: iso(start), urgency, maintenanceUntil: heldUntil ? iso(heldUntil) : null };
-    if (!service.policy_id) return { ...base, policy: null, pages: [], exhaustedAt: iso(heldUntil ?? start), notes: ['The service has no escalation policy: nobody would be paged.'] };
+    if (!service.policy_id)
+      return {
+        ...base,
+        policy: null,
+        pages: [],
+        exhaustedAt: iso(heldUntil ?? start),
+        notes: ['The service has no escalation policy: nobody would be paged.'],
+      };
 
     const policy: PolicySnapshot = { id: service.policy_id, name: service.policy_name!, repeatCount: service.repeat_count!, steps: service.steps! };
     const pages: { step: number; loop: number; at: string; targets: TargetView[]; users: PagedUser[]; nobodyOnCall: boolean }[] = [];
@@ -125,7 +143,10 @@ export class OnCallService {
   private async schedulesOnCall(ids: string[], when: Date) {
     const schedules = await loadSchedules(this.db, ids, when, new Date(when.getTime() + 1));
     const onCall = new Map(ids.map((id) => [id, schedules.get(id) ? onCallAt(schedules.get(id)!.spec, when.getTime()) : null]));
-    const users = await usersById(this.db, [...onCall.values()].filter((u): u is string => u !== null));
+    const users = await usersById(
+      this.db,
+      [...onCall.values()].filter((u): u is string => u !== null),
+    );
     return ids
       .filter((id) => schedules.has(id))
       .map((id) => {

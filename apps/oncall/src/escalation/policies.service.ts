@@ -22,7 +22,10 @@ export class PoliciesService {
 
   create(input: PolicyInput): Promise<EscalationPolicy> {
     return this.db.transaction(async (em) => {
-      await this.assertTargetsExist(em, input.steps.flatMap((s) => s.targets));
+      await this.assertTargetsExist(
+        em,
+        input.steps.flatMap((s) => s.targets),
+      );
       const policy = em.create(EscalationPolicy, { id: randomUUID(), ...input });
       return em.save(policy);
     });
@@ -32,7 +35,10 @@ export class PoliciesService {
     return this.db.transaction(async (em) => {
       const policy = await em.findOne(EscalationPolicy, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!policy) throw new NotFoundError('Escalation policy', id);
-      await this.assertTargetsExist(em, input.steps.flatMap((s) => s.targets));
+      await this.assertTargetsExist(
+        em,
+        input.steps.flatMap((s) => s.targets),
+      );
       Object.assign(policy, input);
       return em.save(policy);
     });
@@ -41,7 +47,9 @@ export class PoliciesService {
   async remove(id: string): Promise<void> {
     const used = await this.db.query('SELECT name FROM services WHERE escalation_policy_id = $1 LIMIT 3', [id]);
     if (used.length) {
-      throw new InvalidInputError(`Escalation policy ${id} is used by ${used.map((s: { name: string }) => s.name).join(', ')}; point those services elsewhere first`);
+      throw new InvalidInputError(
+        `Escalation policy ${id} is used by ${used.map((s: { name: string }) => s.name).join(', ')}; point those services elsewhere first`,
+      );
     }
     const result = await this.db.getRepository(EscalationPolicy).delete({ id });
     if (!result.affected) throw new NotFoundError('Escalation policy', id);

@@ -21,7 +21,11 @@ export const Target = z.discriminatedUnion('type', [
 export type Target = z.output<typeof Target>;
 
 export const Step = z.strictObject({
-  delayMinutes: z.number().int().min(1, 'must be at least 1 minute').max(24 * 60),
+  delayMinutes: z
+    .number()
+    .int()
+    .min(1, 'must be at least 1 minute')
+    .max(24 * 60),
   targets: z.array(Target).min(1, 'a step needs at least one target').max(20),
 });
 export type Step = z.output<typeof Step>;

@@ -45,7 +45,8 @@ export class FeedsController {
   @Post('api/v1/users/:id/feed')
   @Roles('responder')
   async rotateUserFeed(@Param('id', { schema: UserId }) id: string, @CurrentPrincipal() who: Principal, @Req() req: Request): Promise<{ url: string }> {
-    if (who.role !== 'admin' && who.userId !== id) throw new ForbiddenException('You can make a calendar feed for yourself only; ask an admin for someone else');
+    if (who.role !== 'admin' && who.userId !== id)
+      throw new ForbiddenException('You can make a calendar feed for yourself only; ask an admin for someone else');
     return { url: feedUrl(this.config.PUBLIC_URL, req, 'users', await this.feeds.rotateUserToken(id)) };
   }
 }

@@ -43,7 +43,10 @@ export class FeedsService {
     const { from, to } = this.window();
     const { row, spec } = (await loadSchedules(this.db, [found.id], from, to)).get(found.id)!;
     const shifts = finalSchedule(spec, from.getTime(), to.getTime());
-    const users = await usersById(this.db, shifts.map((s) => s.userId));
+    const users = await usersById(
+      this.db,
+      shifts.map((s) => s.userId),
+    );
     return render(
       `On call: ${row.name}`,
       shifts.map((s) => ({ shift: s, scheduleId: row.id, summary: `${users.get(s.userId)?.name ?? 'Unknown user'} on call (${row.name})` })),
@@ -60,7 +63,12 @@ export class FeedsService {
        UNION SELECT schedule_id FROM schedule_overrides WHERE user_id = $1::uuid AND tstzrange(starts_at, ends_at) && tstzrange($2, $3)`,
       [user.id, from, to],
     );
-    const schedules = await loadSchedules(this.db, ids.map((r) => r.id), from, to);
+    const schedules = await loadSchedules(
+      this.db,
+      ids.map((r) => r.id),
+      from,
+      to,
+    );
     const events = [...schedules.values()].flatMap(({ row, spec }) =>
       finalSchedule(spec, from.getTime(), to.getTime())
         .filter((s) => s.userId === user.id)

@@ -40,7 +40,9 @@ export async function loadSchedules(db: Db, ids: string[], from: Date, to: Date)
       spec: {
         timeZone: row.time_zone,
         layers: row.layers,
-        overrides: overrides.filter((o) => o.schedule_id === row.id).map((o) => ({ userId: o.user_id, start: o.starts_at.getTime(), end: o.ends_at.getTime() })),
+        overrides: overrides
+          .filter((o) => o.schedule_id === row.id)
+          .map((o) => ({ userId: o.user_id, start: o.starts_at.getTime(), end: o.ends_at.getTime() })),
       },
     });
   }

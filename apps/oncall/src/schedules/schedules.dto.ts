@@ -17,7 +17,7 @@ export const LayerInput = z
     name: z.string().trim().min(1).max(200),
     participants: z.array(z.uuid({ message: 'participants are user ids (UUIDs)' })).max(100),
     turn: z.strictObject({ unit: z.enum(['hours', 'days', 'weeks']), count: z.number().int().min(1).max(366) }),
-    startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD in the schedule\'s time zone'),
+    startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD in the schedule's time zone"),
     handoffTime: timeOfDay.default('09:00'),
     restriction: Restriction.nullable().default(null),
   })

@@ -50,7 +50,11 @@ export class SchedulesService {
   ) {}
 
   async list(teamId?: string): Promise<ScheduleView[]> {
-    const rows = await queryRows<ScheduleRow>(this.db, `SELECT * FROM schedules ${teamId ? 'WHERE team_id = $1' : ''} ORDER BY lower(name), id`, teamId ? [teamId] : []);
+    const rows = await queryRows<ScheduleRow>(
+      this.db,
+      `SELECT * FROM schedules ${teamId ? 'WHERE team_id = $1' : ''} ORDER BY lower(name), id`,
+      teamId ? [teamId] : [],
+    );
     return rows.map(toView);
   }
 
@@ -93,7 +97,9 @@ export class SchedulesService {
         [id],
       );
       if (policies.length) {
-        throw new ConflictError(`Schedule ${id} is a target of escalation policies ${policies.map((p) => `"${p.name}"`).join(', ')}; remove it from their steps first`);
+        throw new ConflictError(
+          `Schedule ${id} is a target of escalation policies ${policies.map((p) => `"${p.name}"`).join(', ')}; remove it from their steps first`,
+        );
       }
       await em.query('DELETE FROM schedules WHERE id = $1', [id]);
     });
@@ -109,7 +115,10 @@ export class SchedulesService {
     const final = finalSchedule(compiled, f, t);
     const layers = compiled.layers.map((l, i) => ({ name: row.layers[i]!.name, shifts: layerShifts(l, compiled.zone, f, t) }));
     const overrides = await overridesOverlapping(this.db, [id], from, to);
-    const users = await usersById(this.db, [...final, ...layers.flatMap((l) => l.shifts)].map((s) => s.userId));
+    const users = await usersById(
+      this.db,
+      [...final, ...layers.flatMap((l) => l.shifts)].map((s) => s.userId),
+    );
     return {
       scheduleId: id,
       timeZone: row.time_zone,
@@ -138,7 +147,12 @@ export class SchedulesService {
     const from = since ? new Date(since) : this.clock.now();
     const to = new Date(from.getTime() + days * DAY);
     const { spec } = (await loadSchedules(this.db, [id], from, to)).get(id) ?? this.notFound(id);
-    return { scheduleId: id, from: iso(from), to: iso(to), gaps: coverageGaps(spec, from.getTime(), to.getTime()).map((g) => ({ start: iso(g.start), end: iso(g.end) })) };
+    return {
+      scheduleId: id,
+      from: iso(from),
+      to: iso(to),
+      gaps: coverageGaps(spec, from.getTime(), to.getTime()).map((g) => ({ start: iso(g.start), end: iso(g.end) })),
+    };
   }
 
   async listOverrides(id: string, range: RangeQuery): Promise<OverrideView[]> {

@@ -16,8 +16,20 @@ export const ServiceInput = z.strictObject({
   }),
   grouping: Grouping.default({ mode: 'none' }),
   /** PagerDuty's default: an acknowledged incident returns to triggered after 30 minutes. null turns it off. */
-  ackTimeoutSeconds: z.number().int().min(60).max(7 * 86400).nullable().default(1800),
+  ackTimeoutSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86400)
+    .nullable()
+    .default(1800),
   autoResolveOnAlertResolve: z.boolean().default(true),
-  autoResolveTimeoutSeconds: z.number().int().min(60).max(30 * 86400).nullable().default(null),
+  autoResolveTimeoutSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86400)
+    .nullable()
+    .default(null),
 });
 export type ServiceInput = z.output<typeof ServiceInput>;

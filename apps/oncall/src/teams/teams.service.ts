@@ -43,7 +43,10 @@ export class TeamsService {
 
   async list(): Promise<TeamView[]> {
     const teams = await queryRows<TeamRow>(this.db, 'SELECT * FROM teams ORDER BY lower(name), id');
-    const members = await this.members(this.db, teams.map((t) => t.id));
+    const members = await this.members(
+      this.db,
+      teams.map((t) => t.id),
+    );
     return teams.map((t) => toView(t, members));
   }
 
@@ -116,10 +119,11 @@ export class TeamsService {
       const found = await queryRows<{ id: string }>(em, 'SELECT id FROM users WHERE id = ANY($1::uuid[])', [ids]);
       const missing = ids.filter((u) => !found.some((f) => f.id === u));
       if (missing.length) throw new InvalidInputError(`Unknown member${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}; add them as users first`);
-      await em.query(
-        `INSERT INTO team_members (team_id, user_id, role) SELECT $1, m.user_id, m.role FROM unnest($2::uuid[], $3::text[]) AS m(user_id, role)`,
-        [team.id, ids, members.map((m) => m.role)],
-      );
+      await em.query(`INSERT INTO team_members (team_id, user_id, role) SELECT $1, m.user_id, m.role FROM unnest($2::uuid[], $3::text[]) AS m(user_id, role)`, [
+        team.id,
+        ids,
+        members.map((m) => m.role),
+      ]);
     }
     const view = toView(team, await this.members(em, [team.id]));
     await this.publish(em, view);

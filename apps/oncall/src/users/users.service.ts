@@ -72,11 +72,17 @@ export class UsersService {
          LIMIT 5`,
         [id, this.clock.now()],
       );
-      if (uses.length) throw new ConflictError(`${user.name} is still in ${uses.map((u) => u.what).join(', ')}; take them out first so no shift or step is left without them unnoticed`);
+      if (uses.length)
+        throw new ConflictError(
+          `${user.name} is still in ${uses.map((u) => u.what).join(', ')}; take them out first so no shift or step is left without them unnoticed`,
+        );
       const teams = await queryRows<{ team_id: string }>(em, 'SELECT team_id FROM team_members WHERE user_id = $1', [id]);
       await em.delete(User, { id });
       await this.outbox.publish(em, 'user.deleted', id, { userId: id });
-      await this.teams.announce(em, teams.map((t) => t.team_id));
+      await this.teams.announce(
+        em,
+        teams.map((t) => t.team_id),
+      );
     });
   }
 

@@ -112,7 +112,9 @@ describe('America/New_York', () => {
   });
 
   it('keeps 12-hour turns at 08:00 and 20:00: the night of spring forward is 11 hours', () => {
-    const spec = schedule('America/New_York', [{ participants: ['day', 'night'], turn: { unit: 'hours', count: 12 }, startDate: '2024-03-09', handoffTime: '08:00' }]);
+    const spec = schedule('America/New_York', [
+      { participants: ['day', 'night'], turn: { unit: 'hours', count: 12 }, startDate: '2024-03-09', handoffTime: '08:00' },
+    ]);
     expect(shifts(spec, '2024-03-09T08:00-05:00', '2024-03-10T20:00-04:00')).toEqual([
       'day 2024-03-09 08:00 -05:00 → 2024-03-09 20:00 -05:00 (12h)',
       'night 2024-03-09 20:00 -05:00 → 2024-03-10 08:00 -04:00 (11h)',
@@ -176,7 +178,9 @@ describe('Europe/Berlin', () => {
 
 describe('Australia/Sydney (southern hemisphere)', () => {
   it('keeps 08:00/20:00 handoffs when DST ends in April: that night is 13 hours', () => {
-    const spec = schedule('Australia/Sydney', [{ participants: ['A', 'B'], turn: { unit: 'hours', count: 12 }, startDate: '2024-04-06', handoffTime: '08:00' }]);
+    const spec = schedule('Australia/Sydney', [
+      { participants: ['A', 'B'], turn: { unit: 'hours', count: 12 }, startDate: '2024-04-06', handoffTime: '08:00' },
+    ]);
     expect(shifts(spec, '2024-04-06T08:00+11:00', '2024-04-07T20:00+10:00')).toEqual([
       'A 2024-04-06 08:00 +11:00 → 2024-04-06 20:00 +11:00 (12h)',
       'B 2024-04-06 20:00 +11:00 → 2024-04-07 08:00 +10:00 (13h)',
@@ -185,7 +189,9 @@ describe('Australia/Sydney (southern hemisphere)', () => {
   });
 
   it('and when DST starts in October: that night is 11 hours', () => {
-    const spec = schedule('Australia/Sydney', [{ participants: ['A', 'B'], turn: { unit: 'hours', count: 12 }, startDate: '2024-10-05', handoffTime: '08:00' }]);
+    const spec = schedule('Australia/Sydney', [
+      { participants: ['A', 'B'], turn: { unit: 'hours', count: 12 }, startDate: '2024-10-05', handoffTime: '08:00' },
+    ]);
     expect(shifts(spec, '2024-10-05T08:00+10:00', '2024-10-06T20:00+11:00')).toEqual([
       'A 2024-10-05 08:00 +10:00 → 2024-10-05 20:00 +10:00 (12h)',
       'B 2024-10-05 20:00 +10:00 → 2024-10-06 08:00 +11:00 (11h)',
@@ -228,7 +234,9 @@ describe('Asia/Kolkata (half-hour offset, no DST)', () => {
   });
 
   it('runs three 8-hour shifts a day from 06:00', () => {
-    const spec = schedule('Asia/Kolkata', [{ participants: ['X', 'Y', 'Z'], turn: { unit: 'hours', count: 8 }, startDate: '2024-03-31', handoffTime: '06:00' }]);
+    const spec = schedule('Asia/Kolkata', [
+      { participants: ['X', 'Y', 'Z'], turn: { unit: 'hours', count: 8 }, startDate: '2024-03-31', handoffTime: '06:00' },
+    ]);
     expect(shifts(spec, '2024-03-31T06:00+05:30', '2024-04-01T06:00+05:30')).toEqual([
       'X 2024-03-31 06:00 +05:30 → 2024-03-31 14:00 +05:30 (8h)',
       'Y 2024-03-31 14:00 +05:30 → 2024-03-31 22:00 +05:30 (8h)',
@@ -279,7 +287,9 @@ describe('layers and overrides', () => {
       [{ userId: 'A', start: at('2024-01-02T17:00Z'), end: at('2024-01-02T20:00Z') }],
     );
     expect(shifts(spec, '2024-01-02T00:00Z', '2024-01-03T00:00Z')).toEqual(['A 2024-01-02 09:00 +00:00 → 2024-01-02 20:00 +00:00 (11h)']);
-    expect(coverageGaps(spec, at('2024-01-02T00:00Z'), at('2024-01-03T00:00Z')).map((g) => [new Date(g.start).toISOString(), new Date(g.end).toISOString()])).toEqual([
+    expect(
+      coverageGaps(spec, at('2024-01-02T00:00Z'), at('2024-01-03T00:00Z')).map((g) => [new Date(g.start).toISOString(), new Date(g.end).toISOString()]),
+    ).toEqual([
       ['2024-01-02T00:00:00.000Z', '2024-01-02T09:00:00.000Z'],
       ['2024-01-02T20:00:00.000Z', '2024-01-03T00:00:00.000Z'],
     ]);
@@ -304,16 +314,22 @@ describe('layers and overrides', () => {
 describe('validation of layers', () => {
   it('names what is wrong', () => {
     expect(layerProblem(layer({ participants: [] }))).toBe('layer "primary" has no participants');
-    expect(layerProblem(layer({ restriction: { type: 'daily', windows: [] } }))).toBe('layer "primary": a restriction needs at least one window, or none at all');
+    expect(layerProblem(layer({ restriction: { type: 'daily', windows: [] } }))).toBe(
+      'layer "primary": a restriction needs at least one window, or none at all',
+    );
     expect(layerProblem(layer({ restriction: { type: 'daily', windows: [{ start: '09:00', end: '09:00' }] } }))).toContain('never opens');
-    expect(layerProblem(layer({ restriction: { type: 'weekly', windows: [{ startDay: 2, startTime: '09:00', endDay: 2, endTime: '09:00' }] } }))).toContain('never opens');
+    expect(layerProblem(layer({ restriction: { type: 'weekly', windows: [{ startDay: 2, startTime: '09:00', endDay: 2, endTime: '09:00' }] } }))).toContain(
+      'never opens',
+    );
     expect(layerProblem(layer({ handoffTime: '9am' }))).toBe('"9am" is not a time of day (HH:mm, 00:00 to 23:59)');
     expect(layerProblem(layer({ startDate: '2024-13-01' }))).toBe('"2024-13-01" is not a calendar date');
     expect(layerProblem(layer({}))).toBeNull();
   });
 
   it('does not produce shifts of zero length for a restricted layer', () => {
-    const l = compileLayer(layer({ startDate: '2024-03-09', handoffTime: '00:00', restriction: { type: 'daily', windows: [{ start: '02:00', end: '02:30' }] } }));
+    const l = compileLayer(
+      layer({ startDate: '2024-03-09', handoffTime: '00:00', restriction: { type: 'daily', windows: [{ start: '02:00', end: '02:30' }] } }),
+    );
     const out = layerShifts(l, zoneOf('America/New_York'), at('2024-03-09T00:00-05:00'), at('2024-03-12T00:00-04:00'));
     expect(out.every((s) => s.end > s.start)).toBe(true);
     // On 10 March both ends fall in the gap and move forward an hour: 03:00–03:30 EDT.

@@ -103,7 +103,8 @@ function compileRestriction(layerName: string, r: Restriction): CompiledLayer['w
   return r.windows.map((w) => {
     const start = (w.startDay - 1) * DAY + parseTimeOfDay(w.startTime) * 60_000;
     let end = (w.endDay - 1) * DAY + parseTimeOfDay(w.endTime) * 60_000;
-    if (end === start) throw new RangeError(`layer "${layerName}": a weekly window that ends when it starts never opens; drop the restriction to cover whole weeks`);
+    if (end === start)
+      throw new RangeError(`layer "${layerName}": a weekly window that ends when it starts never opens; drop the restriction to cover whole weeks`);
     if (end < start) end += WEEK;
     return { period: WEEK, start, end };
   });
