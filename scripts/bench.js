@@ -12,7 +12,10 @@ ensureDeps();
 const { build } = await import('./build.js');
 await build({ quiet: true });
 const available = fs.existsSync(path.join(ROOT, 'bench'))
-  ? fs.readdirSync(path.join(ROOT, 'bench')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''))
+  ? fs
+      .readdirSync(path.join(ROOT, 'bench'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, ''))
   : [];
 const name = process.argv[2];
 if (!name || !available.includes(name)) {

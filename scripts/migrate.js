@@ -17,7 +17,12 @@ const defs = await Promise.all(
 );
 const { baseUrl } = await runtime.ensurePostgres();
 for (const def of defs) {
-  const ds = await openDatabase({ url: `${baseUrl}/klaxon_${def.name.replace('-', '_')}`, applicationName: 'klaxon-migrate', entities: def.entities, migrations: def.migrations });
+  const ds = await openDatabase({
+    url: `${baseUrl}/klaxon_${def.name.replace('-', '_')}`,
+    applicationName: 'klaxon-migrate',
+    entities: def.entities,
+    migrations: def.migrations,
+  });
   const applied = await runMigrations(ds);
   console.log(`${def.name}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
   await ds.destroy();

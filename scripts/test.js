@@ -15,6 +15,7 @@ const args = process.argv.slice(2);
 const focused = args.some((a) => !a.startsWith('-'));
 let extraFailures = 0;
 const notes = [];
+const CODE_DIRS = ['apps', 'libs', 'test', 'bench', 'scripts', 'deploy/local'];
 
 function run(label, cmd, cmdArgs) {
   const t = Date.now();
@@ -29,9 +30,13 @@ if (!focused && !process.env.KLAXON_SKIP_STATIC) {
     extraFailures += 1;
     notes.push('typecheck failed');
   }
-  if (!run('lint (eslint)', process.execPath, ['node_modules/eslint/bin/eslint.js', '--quiet', '--no-error-on-unmatched-pattern', 'apps', 'libs', 'test', 'bench', 'scripts', 'deploy/local'])) {
+  if (!run('lint (eslint)', process.execPath, ['node_modules/eslint/bin/eslint.js', '--quiet', '--no-error-on-unmatched-pattern', ...CODE_DIRS])) {
     extraFailures += 1;
     notes.push('lint failed');
+  }
+  if (!run('format (prettier --check)', process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', '--log-level', 'warn', ...CODE_DIRS])) {
+    extraFailures += 1;
+    notes.push('formatting differs from Prettier: run npm run format');
   }
 }
 
@@ -40,7 +45,16 @@ fs.mkdirSync(path.dirname(resultsFile), { recursive: true });
 fs.rmSync(resultsFile, { force: true });
 const jest = spawnSync(
   process.execPath,
-  ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${resultsFile}`, '--maxWorkers=2', '--forceExit', ...args],
+  [
+    '--experimental-vm-modules',
+    '--no-warnings=ExperimentalWarning',
+    'node_modules/jest/bin/jest.js',
+    '--json',
+    `--outputFile=${resultsFile}`,
+    '--maxWorkers=2',
+    '--forceExit',
+    ...args,
+  ],
   { cwd: ROOT, stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } },
 );
 
