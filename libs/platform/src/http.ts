@@ -95,6 +95,16 @@ export class KlaxonExceptionFilter implements ExceptionFilter {
   }
 }
 
+/**
+ * For a Nest handler with `@Res({ passthrough: true })` that computed a fast-lane answer: sets its
+ * status and headers and returns its body for Nest to send.
+ */
+export function answerWith(res: Response, answer: FastResponse): unknown {
+  res.status(answer.status);
+  for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);
+  return answer.body;
+}
+
 /** The JSON answer to a domain error or an HTTP exception; undefined for anything unexpected. */
 export function errorAnswer(exception: unknown): FastResponse | undefined {
   if (exception instanceof DomainError) {

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Response } from 'express';
-import { httpErrorName, type FastResponse } from '#libs/platform';
+import { answerWith, httpErrorName, type FastResponse } from '#libs/platform';
 import { IntegrationKeyError } from './integration-keys.js';
 import { RateLimitedError } from './rate-limit.js';
 
@@ -49,9 +49,7 @@ export function senderErrorFilter(format: SenderErrorBody): new () => ExceptionF
     catch(exception: unknown, host: ArgumentsHost): void {
       const res = host.switchToHttp().getResponse<Response>();
       if (res.headersSent) return;
-      const answer = senderErrorAnswer(format, exception)!;
-      for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);
-      res.status(answer.status).json(answer.body);
+      res.json(answerWith(res, senderErrorAnswer(format, exception)!));
     }
   }
   return SenderErrorFilter;

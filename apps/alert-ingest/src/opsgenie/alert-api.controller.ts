@@ -2,8 +2,7 @@ import { All, Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res,
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Public } from '#libs/auth';
-import type { FastResponse } from '#libs/platform';
-import { reply } from '../pagerduty/events-v1.controller.js';
+import { answerWith, type FastResponse } from '#libs/platform';
 import { queryRows } from '#libs/database';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -77,7 +76,7 @@ export class OpsgenieController {
     @Body() body: unknown,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
-    return reply(res, await createAlert(this.keys, this.ingest, authorization, idempotencyKey, body));
+    return answerWith(res, await createAlert(this.keys, this.ingest, authorization, idempotencyKey, body));
   }
 
   @Post('alerts/:identifier/close')

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, Res, UseFilters } from '@nestjs/commo
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Public } from '#libs/auth';
-import type { FastResponse } from '#libs/platform';
+import { answerWith, type FastResponse } from '#libs/platform';
 import { IngestService } from '../alerts/ingest.service.js';
 import { IntegrationKeys } from '../integrations/integration-keys.js';
 import { senderErrorFilter } from '../integrations/ingest-errors.filter.js';
@@ -24,13 +24,6 @@ export async function enqueueV1(keys: IntegrationKeys, ingest: IngestService, bo
   return { status: 200, body: { status: 'success', message: 'Event processed', incident_key: dedupKey } };
 }
 
-/** Answers a Nest request with a fast-lane style answer. */
-export function reply(res: Response, answer: FastResponse): unknown {
-  res.status(answer.status);
-  for (const [k, v] of Object.entries(answer.headers ?? {})) res.setHeader(k, v);
-  return answer.body;
-}
-
 /** PagerDuty Events API v1 at its own path, for senders configured with a service key. */
 @Controller('generic/2010-04-15')
 @Public()
@@ -44,6 +37,6 @@ export class EventsV1Controller {
   @Post('create_event.json')
   @HttpCode(200)
   async enqueue(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<unknown> {
-    return reply(res, await enqueueV1(this.keys, this.ingest, body));
+    return answerWith(res, await enqueueV1(this.keys, this.ingest, body));
   }
 }

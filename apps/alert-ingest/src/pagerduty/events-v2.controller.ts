@@ -1,13 +1,13 @@
 import { Body, Controller, Headers, HttpCode, Post, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
 import { Public } from '#libs/auth';
-import type { FastResponse } from '#libs/platform';
+import { answerWith, type FastResponse } from '#libs/platform';
 import { IngestService } from '../alerts/ingest.service.js';
 import { IntegrationKeys } from '../integrations/integration-keys.js';
 import { senderErrorFilter } from '../integrations/ingest-errors.filter.js';
 import { ChangeEventsService } from '../changes/change-events.service.js';
 import { isEventV1 } from './events-v1.js';
-import { enqueueV1, pdError, reply } from './events-v1.controller.js';
+import { enqueueV1, pdError } from './events-v1.controller.js';
 import { dedupKeyFor, normalizeEventV2, parseChangeEvent, parseEventV2 } from './events-v2.js';
 
 /** POST /v2/enqueue, for the controller and the fast lane alike. */
@@ -42,7 +42,7 @@ export class EventsV2Controller {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<unknown> {
-    return reply(res, await enqueueV2(this.keys, this.ingest, body, idempotencyKey));
+    return answerWith(res, await enqueueV2(this.keys, this.ingest, body, idempotencyKey));
   }
 
   /** Change events (deploys, config changes): recorded on the service, never page anyone. */
