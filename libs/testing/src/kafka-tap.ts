@@ -11,10 +11,17 @@ export interface TappedMessage {
   json?: { id: string; type: string; key: string; data: Record<string, any>; correlationId: string };
 }
 
-/** Reads topics from the beginning, as an outside observer, so a test can assert what was published. */
+/**
+ * Reads topics from the beginning, as an outside observer, so a test can assert what was published.
+ * Like the services' consumers (libs/messaging transport), it starts a new consumer when kafkajs
+ * gives one up for good, and says so on stderr; a message read twice across that restart is kept once.
+ */
 export class KafkaTap {
   readonly messages: TappedMessage[] = [];
   private consumer?: Consumer;
+  private readonly seen = new Set<string>();
+  private readonly groupId = `tap-${randomUUID()}`;
+  private stopped = false;
 
   constructor(
     private readonly brokers: string,
@@ -23,11 +30,20 @@ export class KafkaTap {
 
   async start(): Promise<this> {
     const kafka = new Kafka({ clientId: 'klaxon-test-tap', brokers: this.brokers.split(','), logLevel: logLevel.NOTHING });
-    this.consumer = kafka.consumer({ groupId: `tap-${randomUUID()}` });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
-    await this.consumer.run({
+    const consumer = kafka.consumer({ groupId: this.groupId });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopped || this.consumer !== consumer) return;
+      process.stderr.write(`KafkaTap ${this.topics.join(',')}: consumer stopped (${payload.error.message}); starting a new one\n`);
+      setTimeout(() => void this.start().catch((err) => process.stderr.write(`KafkaTap: could not restart: ${(err as Error).message}\n`)), 500);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
+        const id = `${topic}/${partition}/${message.offset}`;
+        if (this.seen.has(id)) return;
+        this.seen.add(id);
         const value = message.value?.toString() ?? null;
         let json: TappedMessage['json'];
         try {
@@ -46,6 +62,7 @@ export class KafkaTap {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer?.disconnect();
   }
 }
