@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { startKafka, stopKafka } from '../../deploy/local/runtime.js';
+import { pathToFileURL } from 'node:url';
+import { portOpen, startKafka, stopKafka } from '../../deploy/local/runtime.js';
 import { Api, REPO_ROOT, TestWorld, createPagingWorld, eventually, freePort, pdTrigger, queryDb } from '#libs/testing';
 import { oncallService } from '../../apps/oncall/src/service.js';
 
@@ -60,6 +61,42 @@ describe('operations: configuration errors, health, and Kafka outages', () => {
     const left = await queryDb(world.databaseUrl('alert-ingest'), 'SELECT count(*)::int AS n FROM outbox');
     expect(left).toEqual([{ n: 0 }]);
     await eventually(async () => tap.ofType('alert.triggered').length === 30, { what: '30 events on Kafka' });
+  });
+
+  it('stops a service by itself when the process that started it is killed, and frees its port', async () => {
+    // A supervisor, as `npm start` is: it starts alert-ingest, then dies with SIGKILL (a closed terminal, an OOM kill).
+    const devstack = pathToFileURL(path.join(REPO_ROOT, 'dist/libs/devstack/src/index.js')).href;
+    const logFile = path.join(REPO_ROOT, '.klaxon/test-logs', world.infra.runId, `${world.id}-orphan-alert-ingest.log`);
+    const script = `
+      const { ServiceProcess } = await import(${JSON.stringify(devstack)});
+      const p = new ServiceProcess({ name: 'alert-ingest', root: ${JSON.stringify(REPO_ROOT)}, env: JSON.parse(process.env.SERVICE_ENV), logFile: ${JSON.stringify(logFile)} });
+      await p.start();
+      console.log(JSON.stringify({ pid: p.pid, port: p.port }));
+      setInterval(() => {}, 1000);`;
+    const supervisor = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH!, SERVICE_ENV: JSON.stringify(world.env('alert-ingest')) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const started = await new Promise<{ pid: number; port: number }>((resolve, reject) => {
+      let out = '';
+      supervisor.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+      });
+      supervisor.once('exit', (code) => reject(new Error(`the supervisor exited (${code}) before the service listened`)));
+    });
+    expect(await portOpen(started.port)).toBe(true);
+    supervisor.kill('SIGKILL');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await eventually(async () => !alive(started.pid), { what: 'alert-ingest to stop after its supervisor died', timeoutMs: 30000 });
+    expect(await portOpen(started.port)).toBe(false);
   });
 
   it('accepts alerts while Kafka is down and delivers them once it is back', async () => {

@@ -51,6 +51,11 @@ export const CommonEnv = z.object({
   TEST_CLOCK: bool.default(false),
   /** Test-only fault injection: the named crash point kills the process with SIGKILL. */
   CRASH_AT: z.string().optional(),
+  /**
+   * Set by a supervisor that started this process (`npm start`, the tests): once that process is
+   * gone (kill -9, a closed terminal) this one stops too, instead of living on and holding its port.
+   */
+  SUPERVISOR_PID: z.coerce.number().int().positive().optional(),
 });
 
 export type CommonConfig = z.output<typeof CommonEnv>;

@@ -48,7 +48,8 @@ export class ServiceProcess {
     const main = path.join(root, 'dist/apps', name, 'src/main.js');
     const child = spawn(process.execPath, ['--enable-source-maps', main], {
       cwd: root,
-      env: { ...process.env, ...env, ...extraEnv },
+      // The child stops by itself if this process dies without stopping it (SUPERVISOR_PID).
+      env: { ...process.env, ...env, SUPERVISOR_PID: String(process.pid), ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -245,4 +245,20 @@ export async function runMain<S extends z.ZodObject>(def: ServiceDefinition<S>):
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  const supervisor = running.runtime.config.SUPERVISOR_PID;
+  if (supervisor) {
+    setInterval(() => {
+      if (!processAlive(supervisor)) stop(`supervisor ${supervisor} gone`);
+    }, 1000).unref();
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, it is just not ours to signal.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
