@@ -138,34 +138,24 @@ function serve(
       refused = true;
       res.destroy();
     });
-    req.on('end', () => {
-      if (refused) return;
-      let body: unknown = {};
-      if (size > 0) {
-        try {
-          body = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'));
-        } catch (err) {
-          send(res, { status: 400, body: { statusCode: 400, error: 'Bad Request', message: `Request body is not valid JSON: ${(err as Error).message}` } });
-          return;
+    req.on('end', () =>
+      correlated(() => {
+        if (refused) return;
+        let body: unknown = {};
+        if (size > 0) {
+          try {
+            body = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'));
+          } catch (err) {
+            send(res, { status: 400, body: { statusCode: 400, error: 'Bad Request', message: `Request body is not valid JSON: ${(err as Error).message}` } });
+            return;
+          }
         }
-      }
-      correlated(() => route.handle({ headers: req.headers, params, body })).then(
-        (answer) => send(res, answer),
-        (err: unknown) => {
-          const answer = errorAnswer(err);
-          if (answer) return send(res, answer);
-          logger.error({ err, route: route.path }, 'unhandled error in request');
-          send(res, {
-            status: 500,
-            body: {
-              statusCode: 500,
-              error: 'Internal Server Error',
-              message: `Something went wrong on our side and it has been logged (correlation id ${currentCorrelationId() ?? 'unknown'})`,
-            },
-          });
-        },
-      );
-    });
+        route.handle({ headers: req.headers, params, body }).then(
+          (answer) => send(res, answer),
+          (err: unknown) => send(res, errorAnswer(err, logger)),
+        );
+      }),
+    );
   });
 }
 

@@ -81,17 +81,8 @@ export class KlaxonExceptionFilter implements ExceptionFilter {
     if (host.getType() !== 'http') return throwError(() => exception);
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
-    const answer = errorAnswer(exception);
-    if (answer) {
-      res.status(answer.status).json(answer.body);
-      return;
-    }
-    this.logger.error({ err: exception }, 'unhandled error in request');
-    res.status(500).json({
-      statusCode: 500,
-      error: 'Internal Server Error',
-      message: `Something went wrong on our side and it has been logged (correlation id ${currentCorrelationId() ?? 'unknown'})`,
-    });
+    const answer = errorAnswer(exception, this.logger);
+    res.status(answer.status).json(answer.body);
   }
 }
 
@@ -105,8 +96,11 @@ export function answerWith(res: Response, answer: FastResponse): unknown {
   return answer.body;
 }
 
-/** The JSON answer to a domain error or an HTTP exception; undefined for anything unexpected. */
-export function errorAnswer(exception: unknown): FastResponse | undefined {
+/**
+ * The JSON answer to an error: domain errors and HTTP exceptions keep their status and message;
+ * anything unexpected is logged and becomes a 500 naming the correlation id.
+ */
+export function errorAnswer(exception: unknown, logger: Logger): FastResponse {
   if (exception instanceof DomainError) {
     const { status, message, details } = exception;
     return { status, body: { statusCode: status, error: httpErrorName(status), message, ...(details !== undefined ? { details } : {}) } };
@@ -122,7 +116,15 @@ export function errorAnswer(exception: unknown): FastResponse | undefined {
           : { statusCode: status, error: httpErrorName(status), ...(body as object) },
     };
   }
-  return undefined;
+  logger.error({ err: exception }, 'unhandled error in request');
+  return {
+    status: 500,
+    body: {
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: `Something went wrong on our side and it has been logged (correlation id ${currentCorrelationId() ?? 'unknown'})`,
+    },
+  };
 }
 
 const NAMES: Record<number, string> = {

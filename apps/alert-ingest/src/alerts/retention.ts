@@ -2,10 +2,8 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
-import { TimerRunner, Timers } from '#libs/messaging';
+import { TimerRunner, Timers, scheduleDaily } from '#libs/messaging';
 
-const PRUNE = 'ingest.prune';
-const KEY = 'ingest:prune';
 const DAY = 86400_000;
 
 /**
@@ -20,16 +18,16 @@ export class Retention implements OnApplicationBootstrap {
     private readonly timers: Timers,
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {
-    this.runner.register(PRUNE, async (_timer, em) => {
-      const now = this.clock.now().getTime();
-      await em.query('DELETE FROM deliveries WHERE received_at < $1', [new Date(now - 14 * DAY)]);
-      await em.query('DELETE FROM ingest_requests WHERE created_at < $1', [new Date(now - 7 * DAY)]);
-      await this.timers.schedule(em, PRUNE, KEY, new Date(now + DAY));
-    });
-  }
+  ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.db.transaction((em) => this.timers.scheduleIfAbsent(em, PRUNE, KEY, new Date(this.clock.now().getTime() + 3600_000)));
+  onApplicationBootstrap(): Promise<void> {
+    return scheduleDaily(this.runner, this.timers, this.db, this.clock, {
+      kind: 'ingest.prune',
+      key: 'ingest:prune',
+      run: async (em, now) => {
+        await em.query('DELETE FROM deliveries WHERE received_at < $1', [new Date(now.getTime() - 14 * DAY)]);
+        await em.query('DELETE FROM ingest_requests WHERE created_at < $1', [new Date(now.getTime() - 7 * DAY)]);
+      },
+    });
   }
 }

@@ -5,7 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
 import { urgencyAt, type EventData } from '#libs/contracts';
 import { queryRows } from '#libs/database';
-import { Outbox, TimerRunner, Timers, type Timer } from '#libs/messaging';
+import { Outbox, TimerRunner, Timers, scheduleDaily, type Timer } from '#libs/messaging';
 import { ConflictError, InvalidInputError, NotFoundError } from '#libs/platform';
 import { Directory, type ServiceSettings } from '../directory/directory.service.js';
 import { SlaService } from '../sla/sla.service.js';
@@ -20,8 +20,6 @@ const SYSTEM: Actor = { userId: null, name: null, source: 'system' };
 const TIMEOUT: Actor = { userId: null, name: null, source: 'timeout' };
 
 const ACK_TIMEOUT = 'incident.ack-timeout';
-const PRUNE_GROUPS = 'incident.prune-groups';
-const PRUNE_GROUPS_KEY = 'incidents:prune-groups';
 const SNOOZE_END = 'incident.snooze-end';
 const AUTO_RESOLVE = 'incident.auto-resolve';
 const ackTimeoutKey = (id: string): string => `ack-timeout:${id}`;
@@ -67,12 +65,13 @@ export class IncidentsService implements OnModuleInit {
     this.timerRunner.register<{ incidentId: string }>(AUTO_RESOLVE, (t, em) => this.onAutoResolveTimer(t, em));
     // Groups whose window closed long ago are forgotten daily (content keys can be many): the next
     // alert of such a group would open a new incident anyway, and simply recreates the row.
-    this.timerRunner.register(PRUNE_GROUPS, async (_t, em) => {
-      const now = this.clock.now();
-      await em.query('DELETE FROM incident_groups WHERE window_ends_at < $1', [new Date(now.getTime() - 86400_000)]);
-      await this.timers.schedule(em, PRUNE_GROUPS, PRUNE_GROUPS_KEY, new Date(now.getTime() + 86400_000));
+    await scheduleDaily(this.timerRunner, this.timers, this.db, this.clock, {
+      kind: 'incident.prune-groups',
+      key: 'incidents:prune-groups',
+      run: async (em, now) => {
+        await em.query('DELETE FROM incident_groups WHERE window_ends_at < $1', [new Date(now.getTime() - 86400_000)]);
+      },
     });
-    await this.db.transaction((em) => this.timers.scheduleIfAbsent(em, PRUNE_GROUPS, PRUNE_GROUPS_KEY, new Date(this.clock.now().getTime() + 3600_000)));
   }
 
   addResolutionHook(hook: ResolutionHook): void {

@@ -3,11 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
 import { CONFIG } from '#libs/config';
-import { TimerRunner, Timers } from '#libs/messaging';
+import { TimerRunner, Timers, scheduleDaily } from '#libs/messaging';
 import type { NotifierConfig } from '../config.js';
 
-const PRUNE = 'notifier.prune';
-const KEY = 'notifier:prune';
 const DAY = 86400_000;
 
 /**
@@ -23,28 +21,29 @@ export class Retention implements OnApplicationBootstrap {
     private readonly timers: Timers,
     @InjectDataSource() private readonly db: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(CONFIG) config: NotifierConfig,
-  ) {
-    this.runner.register(PRUNE, async (_timer, em) => {
-      const now = this.clock.now().getTime();
-      const keep = new Date(now - config.NOTIFICATION_RETENTION_DAYS * DAY);
-      await em.query(`DELETE FROM notifications WHERE status IN ('sent', 'delivered', 'failed', 'undelivered', 'cancelled', 'unknown') AND updated_at < $1`, [
-        keep,
-      ]);
-      await em.query(
-        `DELETE FROM reply_codes rc WHERE last_sent_at < $1
-           AND NOT EXISTS (SELECT 1 FROM unnest(rc.incident_ids) AS i(id) JOIN incidents x ON x.id = i.id WHERE x.status <> 'resolved')`,
-        [new Date(now - 7 * DAY)],
-      );
-      await em.query(`DELETE FROM incidents WHERE status = 'resolved' AND changed_at < $1`, [keep]);
-      await em.query('DELETE FROM action_links WHERE expires_at < $1', [new Date(now - DAY)]);
-      await em.query('DELETE FROM inbound_messages WHERE received_at < $1', [new Date(now - 30 * DAY)]);
-      await em.query('DELETE FROM inbox_messages WHERE created_at < $1', [new Date(now - 30 * DAY)]);
-      await this.timers.schedule(em, PRUNE, KEY, new Date(now + DAY));
-    });
-  }
+    @Inject(CONFIG) private readonly config: NotifierConfig,
+  ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.db.transaction((em) => this.timers.scheduleIfAbsent(em, PRUNE, KEY, new Date(this.clock.now().getTime() + 3600_000)));
+  onApplicationBootstrap(): Promise<void> {
+    return scheduleDaily(this.runner, this.timers, this.db, this.clock, {
+      kind: 'notifier.prune',
+      key: 'notifier:prune',
+      run: async (em, at) => {
+        const now = at.getTime();
+        const keep = new Date(now - this.config.NOTIFICATION_RETENTION_DAYS * DAY);
+        await em.query(`DELETE FROM notifications WHERE status IN ('sent', 'delivered', 'failed', 'undelivered', 'cancelled', 'unknown') AND updated_at < $1`, [
+          keep,
+        ]);
+        await em.query(
+          `DELETE FROM reply_codes rc WHERE last_sent_at < $1
+               AND NOT EXISTS (SELECT 1 FROM unnest(rc.incident_ids) AS i(id) JOIN incidents x ON x.id = i.id WHERE x.status <> 'resolved')`,
+          [new Date(now - 7 * DAY)],
+        );
+        await em.query(`DELETE FROM incidents WHERE status = 'resolved' AND changed_at < $1`, [keep]);
+        await em.query('DELETE FROM action_links WHERE expires_at < $1', [new Date(now - DAY)]);
+        await em.query('DELETE FROM inbound_messages WHERE received_at < $1', [new Date(now - 30 * DAY)]);
+        await em.query('DELETE FROM inbox_messages WHERE created_at < $1', [new Date(now - 30 * DAY)]);
+      },
+    });
   }
 }
