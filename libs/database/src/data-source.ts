@@ -97,3 +97,21 @@ export async function queryRows<T>(db: Queryable, sql: string, params: unknown[]
   if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
   return result as T[];
 }
+
+interface PgClientLike {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Runs a statement PostgreSQL parses and plans once per connection (a named prepared statement),
+ * for the hot paths that run the same SQL thousands of times a second: the intake's upsert spent
+ * as long being planned as being executed. `name` must always go with the same `sql`. Outside a
+ * transaction's query runner (no connection to pin the statement to) it is an ordinary query.
+ */
+export async function queryPrepared<T>(db: Queryable & { queryRunner?: unknown }, name: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const runner = (db.queryRunner ?? db) as { databaseConnection?: PgClientLike; isReleased?: boolean };
+  const client = runner.databaseConnection;
+  if (!client || runner.isReleased || typeof client.query !== 'function') return queryRows<T>(db, sql, params);
+  const result = await client.query({ name, text: sql, values: params });
+  return result.rows as T[];
+}

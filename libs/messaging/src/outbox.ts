@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { buildEvent, topicOf, type Envelope, type EventData, type EventInput, type EventType } from '#libs/contracts';
 import type { Clock } from '#libs/clock';
+import { queryPrepared } from '#libs/database';
 import { correlationIdOrNew } from '#libs/observability';
 
 export interface OutboxSettings {
@@ -41,13 +42,18 @@ export class Outbox {
     const envelopes = events.map((e) =>
       buildEvent(e.type, e.key, e.data as never, { producer: this.settings.producer, correlationId: e.correlationId ?? correlationId, occurredAt, id: e.id }),
     );
-    const values: unknown[] = [];
-    const rows = envelopes.map((env, i) => {
-      values.push(env.id, topicOf(env.type as EventType, this.settings.topicPrefix), env.key, env.type, JSON.stringify(env));
-      const b = i * 5;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb)`;
-    });
-    await manager.query(`INSERT INTO outbox (event_id, topic, key, type, payload) VALUES ${rows.join(', ')}`, values);
+    // One statement shape whatever the batch size, prepared once per connection; the envelopes go
+    // as one JSON array (PostgreSQL parses it once) and keep their order in the outbox's ids.
+    await queryPrepared(
+      manager,
+      'klaxon_outbox_insert',
+      `INSERT INTO outbox (event_id, topic, key, type, payload)
+       SELECT (e.payload->>'id')::uuid, t.topic, e.payload->>'key', e.payload->>'type', e.payload
+       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(payload, n)
+       JOIN unnest($1::text[]) WITH ORDINALITY AS t(topic, n) USING (n)
+       ORDER BY n`,
+      [envelopes.map((env) => topicOf(env.type as EventType, this.settings.topicPrefix)), JSON.stringify(envelopes)],
+    );
     return envelopes;
   }
 }

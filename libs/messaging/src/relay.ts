@@ -2,6 +2,7 @@ import type { Producer, TopicMessages } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Metrics } from '#libs/observability';
+import { queryPrepared } from '#libs/database';
 import { crashPoint } from './crash.js';
 import { errorMessage, sleep } from './errors.js';
 import { Wakeup, type PgListener } from './listener.js';
@@ -30,7 +31,8 @@ interface OutboxRow {
  *
  * Guarantees:
  * - Nothing committed is lost: a row is deleted only after Kafka acknowledged it, in the same
- *   transaction that locked it, so a crash before that commit leaves it for the next relay.
+ *   transaction that read it under the relay lock, so a crash before that commit leaves it for the
+ *   next relay.
  * - Order per key: one relay at a time (an advisory lock), rows in id order, one request in flight.
  * - A crash after Kafka acknowledged but before the delete committed publishes that batch again;
  *   every consumer is idempotent by event id, so the effect still happens once.
@@ -111,9 +113,14 @@ export class OutboxRelay {
         await runner.rollbackTransaction();
         return 0;
       }
-      const rows: OutboxRow[] = await runner.query('SELECT id, topic, key, type, event_id, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE', [
-        this.batchSize,
-      ]);
+      // No row locks: the advisory lock makes this relay the only one reading and deleting rows
+      // (FOR UPDATE wrote a lock into every row, a WAL record per event, for nothing).
+      const rows = await queryPrepared<OutboxRow>(
+        runner,
+        'klaxon_relay_select',
+        'SELECT id, topic, key, type, event_id, payload FROM outbox ORDER BY id LIMIT $1',
+        [this.batchSize],
+      );
       if (rows.length === 0) {
         await runner.commitTransaction();
         return 0;
@@ -126,7 +133,7 @@ export class OutboxRelay {
         await this.producer.sendBatch({ topicMessages: toTopicMessages(chunk), acks: -1 });
       }
       crashPoint('relay.after-publish');
-      await runner.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      await queryPrepared(runner, 'klaxon_relay_delete', 'DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
       await runner.commitTransaction();
       this.metrics.outboxPublished.inc(rows.length);
       return rows.length;

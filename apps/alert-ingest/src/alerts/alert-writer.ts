@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
 import { CONFIG } from '#libs/config';
 import type { EventType } from '#libs/contracts';
-import { queryRows } from '#libs/database';
+import { queryPrepared, queryRows } from '#libs/database';
 import { Outbox, Timers } from '#libs/messaging';
 import type { IngestConfig } from '../config.js';
 import type { EventOutcome, IntegrationRef, NormalizedEvent } from './normalized.js';
@@ -132,8 +132,9 @@ export class AlertWriter {
   ): Promise<void> {
     const ids = round.map(() => randomUUID());
     const col = <T>(f: (p: Pending) => T): T[] => round.map(f);
-    const rows = await queryRows<{ id: string; service_id: string; dedup_key: string; inserted: boolean; in_maintenance: boolean }>(
+    const rows = await queryPrepared<{ id: string; service_id: string; dedup_key: string; inserted: boolean; in_maintenance: boolean }>(
       em,
+      'klaxon_ingest_trigger',
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                               $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::text[])
@@ -226,8 +227,9 @@ export class AlertWriter {
   }
 
   private async change(em: EntityManager, round: Pending[], results: IngestResult[], out: OutEvent[], now: Date): Promise<void> {
-    const rows = await queryRows<{ n: number; id: string; status: string; count: number; last_seen_at: Date }>(
+    const rows = await queryPrepared<{ n: number; id: string; status: string; count: number; last_seen_at: Date }>(
       em,
+      'klaxon_ingest_change',
       `WITH input AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $7::text[]) AS i(n, service_id, dedup_key, alert_id, target, occurrence))
        UPDATE alerts a SET status = i.target,
          acknowledged_at = CASE WHEN i.target = 'acknowledged' THEN $6 ELSE a.acknowledged_at END,
