@@ -1,4 +1,4 @@
-import { MessagingTables1764200000000 } from '#libs/messaging';
+import { MESSAGING_MIGRATIONS } from '#libs/messaging';
 import type { ServiceDefinition } from '#libs/platform';
 import { checkIngestConfig, IngestEnv } from './config.js';
 import { IngestModule } from './ingest.module.js';
@@ -15,7 +15,7 @@ export const ingestService: ServiceDefinition<typeof IngestEnv> = {
     return IngestModule;
   },
   entities: [Integration],
-  migrations: [MessagingTables1764200000000, IngestInitial1764300000000, IngestSources1764400000000],
+  migrations: [...MESSAGING_MIGRATIONS, IngestInitial1764300000000, IngestSources1764400000000],
   consumes: [],
   fastRoutes: intakeFastRoutes,
 };

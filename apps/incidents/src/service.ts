@@ -1,4 +1,4 @@
-import { MessagingTables1764200000000 } from '#libs/messaging';
+import { MESSAGING_MIGRATIONS } from '#libs/messaging';
 import type { ServiceDefinition } from '#libs/platform';
 import { AppModule } from './app.module.js';
 import { IncidentsEnv } from './config.js';
@@ -11,6 +11,6 @@ export const incidentsService: ServiceDefinition<typeof IncidentsEnv> = {
   env: IncidentsEnv,
   module: () => AppModule,
   entities: [Incident, TimelineEntry],
-  migrations: [MessagingTables1764200000000, IncidentsInitial1764300000000, IncidentsLifecycle1764400000000],
+  migrations: [...MESSAGING_MIGRATIONS, IncidentsInitial1764300000000, IncidentsLifecycle1764400000000],
   consumes: ['alerts', 'pages', 'notifications', 'directory'],
 };

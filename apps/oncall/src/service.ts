@@ -1,4 +1,4 @@
-import { MessagingTables1764200000000 } from '#libs/messaging';
+import { MESSAGING_MIGRATIONS } from '#libs/messaging';
 import type { ServiceDefinition } from '#libs/platform';
 import { OncallEnv } from './config.js';
 import { EscalationPolicy } from './escalation/policy.entity.js';
@@ -13,7 +13,7 @@ export const oncallService: ServiceDefinition<typeof OncallEnv> = {
   env: OncallEnv,
   module: () => OncallModule,
   entities: [User, Service, EscalationPolicy],
-  migrations: [MessagingTables1764200000000, OncallInitial1764300000000, OncallTeamsSchedules1764400000000],
+  migrations: [...MESSAGING_MIGRATIONS, OncallInitial1764300000000, OncallTeamsSchedules1764400000000],
   // incidents: escalation; directory: maintenance windows from alert-ingest.
   consumes: ['incidents', 'directory'],
 };

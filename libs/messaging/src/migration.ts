@@ -63,3 +63,46 @@ export class MessagingTables1764200000000 implements MigrationInterface {
     await q.query('DROP FUNCTION klaxon_notify_outbox');
   }
 }
+
+/**
+ * The outbox and timer wake-ups fire only when rows were inserted. A statement-level trigger fires
+ * even for an INSERT that inserted nothing, and the intake's one-statement write always runs its
+ * outbox and timer inserts (data-modifying CTEs), so without this every batch of new alerts woke
+ * every timer runner and every batch of repeats woke the relay, each for a query that found nothing.
+ */
+export class MessagingNotifyOnRows1764800000000 implements MigrationInterface {
+  name = 'MessagingNotifyOnRows1764800000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE OR REPLACE FUNCTION klaxon_notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF EXISTS (SELECT 1 FROM inserted_rows) THEN PERFORM pg_notify('klaxon_outbox', ''); END IF; RETURN NULL; END $$`);
+    await q.query('DROP TRIGGER outbox_notify ON outbox');
+    await q.query(
+      `CREATE TRIGGER outbox_notify AFTER INSERT ON outbox REFERENCING NEW TABLE AS inserted_rows FOR EACH STATEMENT EXECUTE FUNCTION klaxon_notify_outbox()`,
+    );
+    await q.query(`
+      CREATE FUNCTION klaxon_notify_timers_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF EXISTS (SELECT 1 FROM inserted_rows) THEN PERFORM pg_notify('klaxon_timers', ''); END IF; RETURN NULL; END $$`);
+    await q.query('DROP TRIGGER timers_notify ON timers');
+    await q.query(
+      `CREATE TRIGGER timers_notify_insert AFTER INSERT ON timers REFERENCING NEW TABLE AS inserted_rows FOR EACH STATEMENT EXECUTE FUNCTION klaxon_notify_timers_inserted()`,
+    );
+    await q.query(`CREATE TRIGGER timers_notify_reschedule AFTER UPDATE OF due_at ON timers FOR EACH STATEMENT EXECUTE FUNCTION klaxon_notify_timers()`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TRIGGER timers_notify_reschedule ON timers');
+    await q.query('DROP TRIGGER timers_notify_insert ON timers');
+    await q.query('DROP FUNCTION klaxon_notify_timers_inserted');
+    await q.query(`CREATE TRIGGER timers_notify AFTER INSERT OR UPDATE OF due_at ON timers FOR EACH STATEMENT EXECUTE FUNCTION klaxon_notify_timers()`);
+    await q.query('DROP TRIGGER outbox_notify ON outbox');
+    await q.query(`
+      CREATE OR REPLACE FUNCTION klaxon_notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_notify('klaxon_outbox', ''); RETURN NULL; END $$`);
+    await q.query(`CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION klaxon_notify_outbox()`);
+  }
+}
+
+/** The messaging migrations, for a service's migration list (TypeORM runs them by timestamp). */
+export const MESSAGING_MIGRATIONS = [MessagingTables1764200000000, MessagingNotifyOnRows1764800000000];

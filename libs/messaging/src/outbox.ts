@@ -28,32 +28,66 @@ export class Outbox {
     return envelope as Envelope<EventData<T>>;
   }
 
-  async publishMany(
-    manager: EntityManager,
-    /** correlationId: for writers that batch several requests into one transaction (the default is the current one). */
-    events: { type: EventType; key: string; data: unknown; id?: string; correlationId?: string }[],
-  ): Promise<Envelope[]> {
+  async publishMany(manager: EntityManager, events: OutboxEvent[]): Promise<Envelope[]> {
     if (events.length === 0) return [];
     if (!manager.queryRunner?.isTransactionActive) {
       throw new Error('Outbox.publish must run inside the transaction that changes the state it announces');
     }
+    const prepared = this.prepare(events);
+    // One statement shape whatever the batch size, prepared once per connection; the envelopes go
+    // as one JSON array (PostgreSQL parses it once) and keep their order in the outbox's ids.
+    await queryPrepared(manager, 'klaxon_outbox_insert', `${outboxInsert('e.payload')} FROM ${outboxRows('$1', '$2', 'e')} ORDER BY e.n`, [
+      prepared.topics,
+      prepared.json,
+    ]);
+    return prepared.envelopes;
+  }
+
+  /**
+   * Builds and validates envelopes for a writer whose own statement inserts them into the outbox
+   * (with outboxInsert/outboxRows), so the state change and its events are one statement: the
+   * statement must commit atomically (be the transaction, or run inside the caller's).
+   */
+  prepare(events: OutboxEvent[]): PreparedEvents {
     const correlationId = correlationIdOrNew();
     const occurredAt = this.settings.clock.now();
     const envelopes = events.map((e) =>
       buildEvent(e.type, e.key, e.data as never, { producer: this.settings.producer, correlationId: e.correlationId ?? correlationId, occurredAt, id: e.id }),
     );
-    // One statement shape whatever the batch size, prepared once per connection; the envelopes go
-    // as one JSON array (PostgreSQL parses it once) and keep their order in the outbox's ids.
-    await queryPrepared(
-      manager,
-      'klaxon_outbox_insert',
-      `INSERT INTO outbox (event_id, topic, key, type, payload)
-       SELECT (e.payload->>'id')::uuid, t.topic, e.payload->>'key', e.payload->>'type', e.payload
-       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(payload, n)
-       JOIN unnest($1::text[]) WITH ORDINALITY AS t(topic, n) USING (n)
-       ORDER BY n`,
-      [envelopes.map((env) => topicOf(env.type as EventType, this.settings.topicPrefix)), JSON.stringify(envelopes)],
-    );
-    return envelopes;
+    return { envelopes, topics: envelopes.map((env) => topicOf(env.type as EventType, this.settings.topicPrefix)), json: JSON.stringify(envelopes) };
   }
+}
+
+export interface OutboxEvent {
+  type: EventType;
+  key: string;
+  data: unknown;
+  id?: string;
+  /** For writers that batch several requests into one transaction (the default is the current one). */
+  correlationId?: string;
+}
+
+export interface PreparedEvents {
+  envelopes: Envelope[];
+  /** Parameter: the topic of each envelope, in order (text[]). */
+  topics: string[];
+  /** Parameter: the envelopes as one JSON array (jsonb). */
+  json: string;
+}
+
+/**
+ * The outbox's INSERT … SELECT head, for statements that write their events themselves; `payload`
+ * is the jsonb expression to store (the envelope, possibly completed by the statement; `envelope`,
+ * the prepared one, gives the id, key and type). Rows come
+ * from outboxRows(): columns payload, topic and n (the envelope's position).
+ */
+export function outboxInsert(payload: string, envelope = payload): string {
+  return `INSERT INTO outbox (event_id, topic, key, type, payload)
+       SELECT (${envelope}->>'id')::uuid, topic, ${envelope}->>'key', ${envelope}->>'type', ${payload}`;
+}
+
+/** A FROM item of the prepared envelopes (see Outbox.prepare): alias(payload jsonb, n bigint, topic text). */
+export function outboxRows(topicsParam: string, jsonParam: string, alias: string): string {
+  return `(SELECT e.payload, e.n, t.topic FROM jsonb_array_elements(${jsonParam}::jsonb) WITH ORDINALITY AS e(payload, n)
+         JOIN unnest(${topicsParam}::text[]) WITH ORDINALITY AS t(topic, n) USING (n)) AS ${alias}`;
 }

@@ -22,7 +22,10 @@ interface OutboxRow {
   key: string;
   type: string;
   event_id: string;
-  payload: { correlationId?: string; producer?: string };
+  /** The envelope as JSON text, sent as it is (no parse and re-serialise per event). */
+  value: string;
+  correlation_id: string | null;
+  producer: string | null;
 }
 
 /**
@@ -118,7 +121,8 @@ export class OutboxRelay {
       const rows = await queryPrepared<OutboxRow>(
         runner,
         'klaxon_relay_select',
-        'SELECT id, topic, key, type, event_id, payload FROM outbox ORDER BY id LIMIT $1',
+        `SELECT id, topic, key, type, event_id, payload::text AS value, payload->>'correlationId' AS correlation_id, payload->>'producer' AS producer
+         FROM outbox ORDER BY id LIMIT $1`,
         [this.batchSize],
       );
       if (rows.length === 0) {
@@ -128,7 +132,7 @@ export class OutboxRelay {
       crashPoint('relay.before-publish');
       // Kafka refuses a request over its message.max.bytes (1 MB by default): large rows go in
       // several requests, one after another, so order per key holds and nothing sticks.
-      const serialized = rows.map((row) => ({ row, value: JSON.stringify(row.payload) }));
+      const serialized = rows.map((row) => ({ row, value: row.value }));
       for (const chunk of chunksBySize(serialized, MAX_REQUEST_BYTES)) {
         await this.producer.sendBatch({ topicMessages: toTopicMessages(chunk), acks: -1 });
       }
@@ -179,8 +183,8 @@ function toTopicMessages(rows: { row: OutboxRow; value: string }[]): TopicMessag
       headers: {
         'event-id': row.event_id,
         'event-type': row.type,
-        'correlation-id': row.payload.correlationId ?? '',
-        producer: row.payload.producer ?? '',
+        'correlation-id': row.correlation_id ?? '',
+        producer: row.producer ?? '',
       },
     });
   }

@@ -3,7 +3,7 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { CommonEnv } from '#libs/config';
 import type { EventData } from '#libs/contracts';
-import { MessagingTables1764200000000, OnEvent, TimerRunner, type EventContext } from '#libs/messaging';
+import { MESSAGING_MIGRATIONS, OnEvent, TimerRunner, type EventContext } from '#libs/messaging';
 import type { ServiceDefinition } from '#libs/platform';
 
 /**
@@ -54,6 +54,6 @@ export const probeService: ServiceDefinition<typeof CommonEnv> = {
   env: CommonEnv,
   module: () => ProbeModule,
   entities: [],
-  migrations: [MessagingTables1764200000000, ProbeTables1764200000001],
+  migrations: [...MESSAGING_MIGRATIONS, ProbeTables1764200000001],
   consumes: ['alerts'],
 };

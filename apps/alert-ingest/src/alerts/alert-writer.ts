@@ -5,7 +5,8 @@ import { CLOCK, type Clock } from '#libs/clock';
 import { CONFIG } from '#libs/config';
 import type { EventType } from '#libs/contracts';
 import { queryPrepared, queryRows } from '#libs/database';
-import { Outbox, Timers } from '#libs/messaging';
+import { Outbox, outboxInsert, outboxRows, Timers } from '#libs/messaging';
+import { correlationIdOrNew, currentCorrelationId } from '#libs/observability';
 import type { IngestConfig } from '../config.js';
 import type { EventOutcome, IntegrationRef, NormalizedEvent } from './normalized.js';
 import { planRounds } from './rounds.js';
@@ -30,6 +31,14 @@ export interface IngestResult {
 }
 
 export const DEDUP_TIMER = 'alert.dedup-report';
+
+/** A repeat report scheduled and committed: the alert it counts and when it is due (ms). */
+export interface PendingReport {
+  alertId: string;
+  due: number;
+}
+
+const pendingKey = (serviceId: string, dedupKey: string): string => `${serviceId}\u0000${dedupKey}`;
 export const dedupTimerKey = (alertId: string): string => `alert.dedup:${alertId}`;
 
 interface Pending {
@@ -64,19 +73,41 @@ export class AlertWriter {
   ) {}
 
   /**
-   * Repeat reports this instance scheduled and saw committed: alert id → due time. A timer cannot
-   * fire before it is due, so until then a repeat need not touch the timers table (in a storm of
-   * repeats, that saves a write and a wake-up of every timer runner per batch).
+   * Repeat reports this instance scheduled and saw committed, by service and dedup key: the open
+   * alert and the report's due time. A timer cannot fire before it is due, so until then a repeat
+   * need not touch the timers table (in a storm of repeats, that saves a write per batch).
    */
-  private readonly reportsPending = new Map<string, number>();
+  private readonly reportsPending = new Map<string, PendingReport>();
 
   /** Called after the transaction that scheduled these reports committed. */
-  noteReportsScheduled(scheduled: Map<string, number>): void {
+  noteReportsScheduled(scheduled: Map<string, PendingReport>): void {
     if (this.reportsPending.size > 100_000) this.reportsPending.clear();
-    for (const [id, due] of scheduled) this.reportsPending.set(id, due);
+    for (const [key, report] of scheduled) this.reportsPending.set(key, report);
   }
 
-  async applyIn(em: EntityManager, items: IngestItem[], reportsScheduled?: Map<string, number>): Promise<IngestResult[]> {
+  /**
+   * True when the batch is new alerts or repeats only, each key once: then its whole write (alerts,
+   * their events, repeat reports) is the one trigger statement, which needs no transaction of its
+   * own (a statement commits atomically), so it costs one round trip instead of four.
+   */
+  fitsOneStatement(items: IngestItem[]): boolean {
+    const keys = new Set<string>();
+    for (const it of items) {
+      if (it.deliveryId || it.request) return false;
+      for (const e of it.events) {
+        const key = pendingKey(it.integration.serviceId, e.dedupKey);
+        if (e.action !== 'trigger' || keys.has(key)) return false;
+        keys.add(key);
+      }
+    }
+    return keys.size > 0;
+  }
+
+  /**
+   * Writes a batch. Inside a transaction, or (when fitsOneStatement) on a plain connection: then
+   * the only statement is the trigger statement.
+   */
+  async applyIn(em: EntityManager, items: IngestItem[], reportsScheduled?: Map<string, PendingReport>): Promise<IngestResult[]> {
     const now = this.clock.now();
     const results: IngestResult[] = items.map((it) => ({ redelivered: false, outcomes: it.events.map(() => ({ outcome: 'ignored' as const })) }));
     const fresh = await this.claimDeliveries(em, items, now);
@@ -87,10 +118,14 @@ export class AlertWriter {
       if (fresh[item]) it.events.forEach((event, index) => pending.push({ item, index, integration: it.integration, event, correlationId: it.correlationId }));
     });
     const out: OutEvent[] = [];
-    for (const round of planRounds(pending, (p) => `${p.integration.serviceId}\u0000${p.event.dedupKey}`)) {
+    for (const round of planRounds(pending, (p) => pendingKey(p.integration.serviceId, p.event.dedupKey))) {
       const triggers = round.filter((p) => p.event.action === 'trigger');
       const changes = round.filter((p) => p.event.action !== 'trigger');
-      if (triggers.length) await this.trigger(em, triggers, results, out, now, reportsScheduled);
+      if (triggers.length) {
+        // The trigger statement writes its own events: earlier rounds' go first (outbox order = order applied).
+        await this.outbox.publishMany(em, out.splice(0));
+        await this.trigger(em, triggers, results, now, reportsScheduled);
+      }
       if (changes.length) await this.change(em, changes, results, out, now);
     }
     await this.outbox.publishMany(em, out);
@@ -122,38 +157,93 @@ export class AlertWriter {
     return fresh;
   }
 
-  private async trigger(
-    em: EntityManager,
-    round: Pending[],
-    results: IngestResult[],
-    out: OutEvent[],
-    now: Date,
-    reportsScheduled?: Map<string, number>,
-  ): Promise<void> {
+  /**
+   * One statement for a round of triggers: opens the new alerts and counts the repeats, writes the
+   * new alerts' `alert.triggered` events to the outbox (built and validated here beforehand, their
+   * maintenance flag completed by the statement) and schedules the repeats' coalesced reports.
+   */
+  private async trigger(em: EntityManager, round: Pending[], results: IngestResult[], now: Date, reportsScheduled?: Map<string, PendingReport>): Promise<void> {
     const ids = round.map(() => randomUUID());
     const col = <T>(f: (p: Pending) => T): T[] => round.map(f);
-    const rows = await queryPrepared<{ id: string; service_id: string; dedup_key: string; inserted: boolean; in_maintenance: boolean }>(
+    const triggeredAt = now.toISOString();
+    const events = this.outbox.prepare(
+      round.map((p, i) => ({
+        type: 'alert.triggered' as const,
+        key: ids[i]!,
+        correlationId: p.correlationId,
+        data: {
+          alertId: ids[i]!,
+          serviceId: p.integration.serviceId,
+          integrationId: p.integration.id,
+          dedupKey: p.event.dedupKey,
+          integrationType: p.integration.type,
+          summary: p.event.summary,
+          severity: p.event.severity,
+          source: p.event.source,
+          component: p.event.component ?? null,
+          group: p.event.group ?? null,
+          class: p.event.class ?? null,
+          details: eventDetails(p.event.details),
+          links: p.event.links,
+          labels: p.event.labels,
+          inMaintenance: false,
+          triggeredAt,
+        },
+      })),
+    );
+    // A repeat whose report this instance already scheduled (and is not yet due) leaves the timers alone.
+    const reportsDue = new Set<string>();
+    for (const p of round) {
+      const report = this.reportsPending.get(pendingKey(p.integration.serviceId, p.event.dedupKey));
+      if (report && report.due > now.getTime() + 500) reportsDue.add(report.alertId);
+    }
+    const fallbackCorrelation = currentCorrelationId() ?? correlationIdOrNew();
+    const dueAt = new Date(now.getTime() + this.config.INGEST_DEDUP_REPORT_SECONDS * 1000);
+    const rows = await queryPrepared<{
+      id: string;
+      service_id: string;
+      dedup_key: string;
+      inserted: boolean;
+      in_maintenance: boolean;
+      report_scheduled: boolean;
+    }>(
       em,
       'klaxon_ingest_trigger',
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                              $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::text[])
-           AS i(id, service_id, integration_id, integration_type, dedup_key, summary, severity, source, component, grp, class, details, links, labels, occurrence)
+                              $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::text[], $17::text[])
+           AS i(id, service_id, integration_id, integration_type, dedup_key, summary, severity, source, component, grp, class, details, links, labels, occurrence, corr)
        ), fresh AS (
          SELECT i.* FROM input i
          WHERE i.occurrence IS NULL OR NOT EXISTS (
            SELECT 1 FROM alerts a WHERE a.service_id = i.service_id AND a.dedup_key = i.dedup_key AND a.occurrence = i.occurrence AND a.status = 'resolved')
+       ), ins AS (
+         INSERT INTO alerts (id, service_id, integration_id, integration_type, dedup_key, status, summary, severity, source, component, "group", class,
+                             details, links, labels, occurrence, in_maintenance, count, first_seen_at, last_seen_at)
+         SELECT id, service_id, integration_id, integration_type, dedup_key, 'triggered', summary, severity, source, component, grp, class,
+                details, links, labels, occurrence,
+                EXISTS (SELECT 1 FROM maintenance_windows w WHERE w.service_ids @> ARRAY[fresh.service_id] AND w.starts_at <= $16 AND w.ends_at > $16),
+                1, $16, $16
+         FROM fresh ORDER BY service_id, dedup_key
+         ON CONFLICT (service_id, dedup_key) WHERE status <> 'resolved'
+         DO UPDATE SET count = alerts.count + 1, last_seen_at = EXCLUDED.last_seen_at
+         RETURNING id, service_id, dedup_key, (xmax = 0) AS inserted, in_maintenance
+       ), announced AS (
+         ${outboxInsert(`jsonb_set(e.payload, '{data,inMaintenance}', to_jsonb(ins.in_maintenance))`, 'e.payload')}
+         FROM ${outboxRows('$18', '$19', 'e')} JOIN ins ON ins.inserted AND ins.id = (e.payload->>'key')::uuid
+         ORDER BY e.n
+       ), reports AS (
+         INSERT INTO timers (kind, key, due_at, payload, correlation_id)
+         SELECT $20, '${dedupTimerKey('')}' || ins.id, $21, jsonb_build_object('alertId', ins.id), coalesce(input.corr, $23)
+         FROM ins JOIN input ON input.service_id = ins.service_id AND input.dedup_key = ins.dedup_key
+         WHERE NOT ins.inserted AND NOT (ins.id = ANY($22::uuid[]))
+         ORDER BY 2
+         ON CONFLICT (key) DO NOTHING
+         RETURNING key
        )
-       INSERT INTO alerts (id, service_id, integration_id, integration_type, dedup_key, status, summary, severity, source, component, "group", class,
-                           details, links, labels, occurrence, in_maintenance, count, first_seen_at, last_seen_at)
-       SELECT id, service_id, integration_id, integration_type, dedup_key, 'triggered', summary, severity, source, component, grp, class,
-              details, links, labels, occurrence,
-              EXISTS (SELECT 1 FROM maintenance_windows w WHERE w.service_ids @> ARRAY[fresh.service_id] AND w.starts_at <= $16 AND w.ends_at > $16),
-              1, $16, $16
-       FROM fresh ORDER BY service_id, dedup_key
-       ON CONFLICT (service_id, dedup_key) WHERE status <> 'resolved'
-       DO UPDATE SET count = alerts.count + 1, last_seen_at = EXCLUDED.last_seen_at
-       RETURNING id, service_id, dedup_key, (xmax = 0) AS inserted, in_maintenance`,
+       SELECT ins.id, ins.service_id, ins.dedup_key, ins.inserted, ins.in_maintenance,
+              EXISTS (SELECT 1 FROM reports r WHERE r.key = '${dedupTimerKey('')}' || ins.id) AS report_scheduled
+       FROM ins`,
       [
         ids,
         col((p) => p.integration.serviceId),
@@ -171,58 +261,28 @@ export class AlertWriter {
         col((p) => JSON.stringify(p.event.labels)),
         col((p) => p.event.occurrence ?? null),
         now,
+        col((p) => p.correlationId ?? null),
+        events.topics,
+        events.json,
+        DEDUP_TIMER,
+        dueAt,
+        [...reportsDue],
+        fallbackCorrelation,
       ],
     );
-    const byKey = new Map(rows.map((r) => [`${r.service_id}\u0000${r.dedup_key}`, r]));
-    const dedupTimers: { kind: string; key: string; dueAt: Date; payload: object }[] = [];
+    const byKey = new Map(rows.map((r) => [pendingKey(r.service_id, r.dedup_key), r]));
     for (const p of round) {
-      const row = byKey.get(`${p.integration.serviceId}\u0000${p.event.dedupKey}`);
+      const key = pendingKey(p.integration.serviceId, p.event.dedupKey);
+      const row = byKey.get(key);
       // No row: a late duplicate of an episode already resolved (see `occurrence`).
       if (!row) continue;
-      if (!row.inserted) {
-        results[p.item]!.outcomes[p.index] = { outcome: 'deduplicated', alertId: row.id };
-        const pendingUntil = this.reportsPending.get(row.id);
-        if (pendingUntil !== undefined && pendingUntil > now.getTime() + 500) continue;
-        dedupTimers.push({
-          kind: DEDUP_TIMER,
-          key: dedupTimerKey(row.id),
-          dueAt: new Date(now.getTime() + this.config.INGEST_DEDUP_REPORT_SECONDS * 1000),
-          payload: { alertId: row.id },
-        });
+      if (row.inserted) {
+        results[p.item]!.outcomes[p.index] = { outcome: 'created', alertId: row.id, inMaintenance: row.in_maintenance };
         continue;
       }
-      results[p.item]!.outcomes[p.index] = { outcome: 'created', alertId: row.id, inMaintenance: row.in_maintenance };
-      const e = p.event;
-      out.push({
-        type: 'alert.triggered',
-        key: row.id,
-        correlationId: p.correlationId,
-        data: {
-          alertId: row.id,
-          serviceId: p.integration.serviceId,
-          integrationId: p.integration.id,
-          dedupKey: e.dedupKey,
-          integrationType: p.integration.type,
-          summary: e.summary,
-          severity: e.severity,
-          source: e.source,
-          component: e.component ?? null,
-          group: e.group ?? null,
-          class: e.class ?? null,
-          details: eventDetails(e.details),
-          links: e.links,
-          labels: e.labels,
-          inMaintenance: row.in_maintenance,
-          triggeredAt: now.toISOString(),
-        },
-      });
-    }
-    // A storm of repeats is one timer per alert, not one event per repeat.
-    const scheduled = await this.timers.scheduleManyIfAbsent(em, dedupTimers);
-    const timerByKey = new Map(dedupTimers.map((d) => [d.key, d]));
-    for (const key of scheduled) {
-      const t = timerByKey.get(key)!;
-      reportsScheduled?.set((t.payload as { alertId: string }).alertId, t.dueAt.getTime());
+      // A storm of repeats is one timer per alert, not one event per repeat.
+      results[p.item]!.outcomes[p.index] = { outcome: 'deduplicated', alertId: row.id };
+      if (row.report_scheduled) reportsScheduled?.set(key, { alertId: row.id, due: dueAt.getTime() });
     }
   }
 
@@ -258,7 +318,7 @@ export class AlertWriter {
         resolved.map((r) => dedupTimerKey(r.id)),
       ),
     );
-    for (const r of resolved) this.reportsPending.delete(r.id);
+    for (const r of resolved) this.reportsPending.delete(pendingKey(round[r.n]!.integration.serviceId, round[r.n]!.event.dedupKey));
     for (const row of rows.sort((a, b) => a.n - b.n)) {
       const p = round[row.n]!;
       const ref = { alertId: row.id, serviceId: p.integration.serviceId, integrationId: p.integration.id, dedupKey: p.event.dedupKey };

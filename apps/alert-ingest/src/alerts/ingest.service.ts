@@ -1,14 +1,14 @@
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { CONFIG } from '#libs/config';
 import { errorMessage, isTransientInfrastructureError, sleep } from '#libs/messaging';
 import { LOGGER, METRICS } from '#libs/platform';
 import { currentCorrelationId, type Metrics } from '#libs/observability';
 import { Counter, Histogram } from 'prom-client';
 import type { IngestConfig } from '../config.js';
-import { AlertWriter, type IngestItem, type IngestResult } from './alert-writer.js';
+import { AlertWriter, type IngestItem, type IngestResult, type PendingReport } from './alert-writer.js';
 import { RateLimitedError, RateLimiter, type RateLimit } from '../integrations/rate-limit.js';
 import { sanitizeEvent } from './sanitize.js';
 import { GroupCommitter, OverloadedError, type ItemResult } from './group-commit.js';
@@ -103,8 +103,10 @@ export class IngestService {
   private async inTransaction(items: IngestItem[]): Promise<IngestResult[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const scheduled = new Map<string, number>();
-        const results = await this.db.transaction((em) => this.writer.applyIn(em, items, scheduled));
+        const scheduled = new Map<string, PendingReport>();
+        const results = this.writer.fitsOneStatement(items)
+          ? await withConnection(this.db, (em) => this.writer.applyIn(em, items, scheduled))
+          : await this.db.transaction((em) => this.writer.applyIn(em, items, scheduled));
         this.writer.noteReportsScheduled(scheduled);
         return results;
       } catch (err) {
@@ -114,6 +116,17 @@ export class IngestService {
         await sleep(5 * attempt);
       }
     }
+  }
+}
+
+/** A connection without a transaction: for a write that is one statement (it commits atomically). */
+async function withConnection<T>(db: DataSource, run: (em: EntityManager) => Promise<T>): Promise<T> {
+  const runner = db.createQueryRunner();
+  await runner.connect();
+  try {
+    return await run(runner.manager);
+  } finally {
+    await runner.release();
   }
 }
 
