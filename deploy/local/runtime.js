@@ -151,18 +151,7 @@ export async function startKafka({ port = 9092, controllerPort = port + 1, fresh
   if (!fs.existsSync(path.join(dir, 'data/meta.properties'))) {
     const format = spawnSync(
       javaBin(),
-      [
-        log4j,
-        '-cp',
-        cp,
-        'kafka.tools.StorageTool',
-        'format',
-        '-t',
-        randomBytes(16).toString('base64url'),
-        '-c',
-        path.join(dir, 'server.properties'),
-        '--ignore-formatted',
-      ],
+      [log4j, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', path.join(dir, 'server.properties'), '--ignore-formatted'],
       { encoding: 'utf8' },
     );
     if (format.error) throw new Error(`cannot run Java: ${format.error.message}. Install Java 17 or set KAFKA_BROKERS.`);
@@ -222,6 +211,18 @@ export async function stopKafka({ port = 9092, removeData = false } = {}) {
 }
 
 // ---- PostgreSQL --------------------------------------------------------------------------------
+
+/**
+ * A Kafka cluster id: 16 random bytes, base64url. One that starts with "-" would be read by the
+ * storage tool as an option (it failed one start in 64 with "argument --cluster-id/-t: expected one
+ * argument"), so those are drawn again.
+ */
+function clusterId() {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
 
 /**
  * Returns a base URL (no database) for a PostgreSQL server: DATABASE_URL's server when set,
