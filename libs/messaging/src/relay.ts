@@ -42,6 +42,7 @@ interface OutboxRow {
  */
 export class OutboxRelay {
   private readonly wakeup = new Wakeup();
+  private readonly stopping = new Wakeup();
   private running = false;
   private loopDone?: Promise<void>;
   private readonly batchSize: number;
@@ -75,6 +76,7 @@ export class OutboxRelay {
     if (!this.running) return;
     this.running = false;
     this.wakeup.wake();
+    this.stopping.wake();
     await this.loopDone;
     try {
       while ((await this.publishBatch()) > 0);
@@ -92,8 +94,15 @@ export class OutboxRelay {
     let failures = 0;
     while (this.running) {
       try {
-        const published = await this.publishBatch();
+        const published = await this.publishOrStandBy();
         failures = 0;
+        if (published === 'standby') {
+          // Another instance is publishing. Stand by on the poll interval, deaf to the NOTIFYs:
+          // waking on every commit of every instance only to find the lock taken cost three
+          // statements per commit per standby instance.
+          await this.stopping.wait(this.pollIntervalMs);
+          continue;
+        }
         if (published >= this.batchSize) continue;
         await this.wakeup.wait(this.pollIntervalMs);
       } catch (err) {
@@ -107,6 +116,11 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows it published (0 when idle or another relay holds the lock). */
   async publishBatch(): Promise<number> {
+    const published = await this.publishOrStandBy();
+    return published === 'standby' ? 0 : published;
+  }
+
+  private async publishOrStandBy(): Promise<number | 'standby'> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
@@ -114,7 +128,7 @@ export class OutboxRelay {
       const [{ locked }] = await runner.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK_ID]);
       if (!locked) {
         await runner.rollbackTransaction();
-        return 0;
+        return 'standby';
       }
       // No row locks: the advisory lock makes this relay the only one reading and deleting rows
       // (FOR UPDATE wrote a lock into every row, a WAL record per event, for nothing).
