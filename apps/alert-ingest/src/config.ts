@@ -7,6 +7,8 @@ export const IngestEnv = CommonEnv.extend({
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
   /** Transactions writing batches at the same time. */
   INGEST_WRITERS: z.coerce.number().int().min(1).max(16).default(4),
+  /** While one batch is being written, another writer starts only once this many events wait (fewer, larger batches cost less per event). */
+  INGEST_EXTRA_WRITER_AFTER: z.coerce.number().int().min(1).max(5000).default(32),
   /** Writers, the relay, timers and API reads share the pool: ingest needs more than the default. */
   DATABASE_POOL_SIZE: CommonEnv.shape.DATABASE_POOL_SIZE.unwrap().default(20),
   /** Events allowed to wait for the database; beyond this senders get 503 and retry. */

@@ -42,6 +42,29 @@ describe('GroupCommitter', () => {
     expect(sizes).toEqual([1, 1, 1]);
   });
 
+  it('starts another writer beside a running one only once enough requests wait', async () => {
+    const batches: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const c = new GroupCommitter<number, number>(
+      async (items) => {
+        batches.push(items);
+        await gate;
+        return items.map((value) => ({ ok: true, value }));
+      },
+      { maxBatch: 100, maxQueued: 100, concurrency: 2, extraWriterAfter: 3 },
+    );
+    const answers = [c.submit(1), c.submit(2), c.submit(3)];
+    await Promise.resolve();
+    // One write in flight ([1]); two requests wait, fewer than three: they wait for the next batch.
+    expect(batches).toEqual([[1]]);
+    answers.push(c.submit(4));
+    // Three wait now: a second writer takes them beside the first.
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+    release();
+    expect(await Promise.all(answers)).toEqual([1, 2, 3, 4]);
+  });
+
   it('rejects every request of a batch whose write throws', async () => {
     const c = new GroupCommitter<number, number>(
       async () => {

@@ -15,6 +15,12 @@ export interface GroupCommitSettings {
   maxQueued: number;
   /** Batches written at the same time (each in its own transaction). */
   concurrency?: number;
+  /**
+   * While a batch is being written, another starts only once this much weight waits: the waiting
+   * requests otherwise go together into the next batch. Fewer, larger batches cost less per event;
+   * a write that hangs still gets company as soon as the queue grows. 1 starts one whenever allowed.
+   */
+  extraWriterAfter?: number;
 }
 
 interface Waiting<I, R> {
@@ -57,6 +63,7 @@ export class GroupCommitter<I, R> {
 
   private pump(): void {
     if (this.writing >= (this.settings.concurrency ?? 1) || this.queue.length === 0) return;
+    if (this.writing > 0 && this.queuedWeight < (this.settings.extraWriterAfter ?? 1)) return;
     this.writing++;
     const batch: Waiting<I, R>[] = [];
     let weight = 0;

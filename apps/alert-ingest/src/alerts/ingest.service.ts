@@ -35,6 +35,7 @@ export class IngestService {
       maxBatch: config.INGEST_MAX_BATCH,
       maxQueued: config.INGEST_MAX_QUEUED,
       concurrency: config.INGEST_WRITERS,
+      extraWriterAfter: config.INGEST_EXTRA_WRITER_AFTER,
     });
     metrics.gauge('klaxon_ingest_queued_events', 'Accepted events waiting for their group commit', async () => this.committer.queued);
     this.events = new Counter({
