@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Alertmanager, TestWorld, expectOk, queryDb } from '#libs/testing';
@@ -56,8 +57,14 @@ export default async function ingestBench(args: string[]): Promise<void> {
     await client.run(200, (i) => ({ path: '/v2/enqueue', body: pdEvent(`warm-${i}`) })); // warm-up: connections, JIT, caches
     const batch = 100;
     const klaxon: Partial<Record<'unique' | 'duplicate' | 'batch' | 'steady', Row>> = {};
-    if (only.has('unique'))
+    let cpu: string | undefined;
+    let amCpu: string | undefined;
+    if (only.has('unique')) {
+      const ingestPids = new Set([ingest.pid, ...others.map((o) => o.pid)].filter((p): p is number => p !== undefined));
+      const before = cpuSample(ingestPids);
       klaxon.unique = await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`u-${i}`) }), 'Klaxon PagerDuty v2, unique events, 1 per request');
+      cpu = before && cpuPerEvent(before, cpuSample(ingestPids)!, klaxon.unique.accepted);
+    }
     if (only.has('duplicate'))
       klaxon.duplicate = await client.run(
         total,
@@ -104,14 +111,17 @@ export default async function ingestBench(args: string[]): Promise<void> {
         const amClient = new Client([amProc.url], concurrency);
         const amAlert = (i: number) => ({ labels: { alertname: 'Bench', instance: `host-${i}` }, annotations: { summary: `Bench ${i}` } });
         await amClient.run(200, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(1e9 + i)]) }));
-        if (only.has('unique'))
-          rows.push(
-            await amClient.run(
-              total,
-              (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i)]) }),
-              'Alertmanager 0.25 API v2, unique alerts, 1 per request',
-            ),
+        if (only.has('unique')) {
+          const amPids = new Set(amProc.pid === undefined ? [] : [amProc.pid]);
+          const before = cpuSample(amPids, 'Alertmanager');
+          const row = await amClient.run(
+            total,
+            (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i)]) }),
+            'Alertmanager 0.25 API v2, unique alerts, 1 per request',
           );
+          rows.push(row);
+          amCpu = before && cpuPerEvent(before, cpuSample(amPids, 'Alertmanager')!, row.accepted, ['Alertmanager', 'bench client', 'soft interrupts']);
+        }
         if (only.has('duplicate'))
           rows.push(
             await amClient.run(
@@ -149,9 +159,54 @@ export default async function ingestBench(args: string[]): Promise<void> {
       `\n${total} events per run, ${concurrency} concurrent requests, one client process on this machine (${(await import('node:os')).cpus().length} CPUs)\n`,
     );
     console.log(table(rows));
+    if (cpu) console.log(`\nCPU per accepted unique event (from /proc, over the whole unique run): Klaxon: ${cpu}`);
+    if (amCpu) console.log(`Alertmanager: ${amCpu}`);
   } finally {
     await world.close();
   }
+}
+
+/** CPU time so far (seconds) by who spent it: the service, PostgreSQL, Kafka, this client, the kernel's soft interrupts (mostly loopback networking). Linux only. */
+type CpuSample = Map<string, number>;
+
+function cpuSample(servicePids: Set<number>, service = 'alert-ingest'): CpuSample | undefined {
+  if (!fs.existsSync('/proc/stat')) return undefined;
+  const hz = 100; // USER_HZ: 100 on every Linux this runs on
+  const out: CpuSample = new Map();
+  const add = (k: string, v: number) => out.set(k, (out.get(k) ?? 0) + v);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(f[11]) + Number(f[12])) / hz;
+      const pid = Number(entry);
+      if (servicePids.has(pid)) add(service, seconds);
+      else if (pid === process.pid) add('bench client', seconds);
+      else if (cmd.startsWith('postgres')) add('PostgreSQL', seconds);
+      else if (cmd.includes('java') && cmd.includes('kafka')) add('Kafka', seconds);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const softirq = Number(fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)[7]);
+  add('soft interrupts', softirq / hz);
+  return out;
+}
+
+function cpuPerEvent(
+  before: CpuSample,
+  after: CpuSample,
+  events: number,
+  who = ['alert-ingest', 'PostgreSQL', 'Kafka', 'bench client', 'soft interrupts'],
+): string {
+  const parts = who.map((k) => {
+    const us = (((after.get(k) ?? 0) - (before.get(k) ?? 0)) * 1e6) / Math.max(1, events);
+    return { k, us };
+  });
+  const total = parts.reduce((a, p) => a + p.us, 0);
+  return `${parts.map((p) => `${p.k} ${p.us.toFixed(0)} µs`).join(', ')}; ${total.toFixed(0)} µs in all`;
 }
 
 interface Row {

@@ -32,6 +32,11 @@ export class Alertmanager {
   }
 
   private child?: ChildProcess;
+
+  /** The running Alertmanager's process id (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'klaxon-am-'));
   private output = '';
   url = '';
