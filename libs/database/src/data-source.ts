@@ -105,8 +105,9 @@ interface PgClientLike {
 /**
  * Runs a statement PostgreSQL parses and plans once per connection (a named prepared statement),
  * for the hot paths that run the same SQL thousands of times a second: the intake's upsert spent
- * as long being planned as being executed. `name` must always go with the same `sql`. Outside a
- * transaction's query runner (no connection to pin the statement to) it is an ordinary query.
+ * as long being planned as being executed. `name` must always go with the same `sql`. Given
+ * something without a connected query runner (nothing to pin the statement to), it is an
+ * ordinary query.
  */
 export async function queryPrepared<T>(db: Queryable & { queryRunner?: unknown }, name: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const runner = (db.queryRunner ?? db) as { databaseConnection?: PgClientLike; isReleased?: boolean };

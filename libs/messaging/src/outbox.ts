@@ -76,10 +76,10 @@ export interface PreparedEvents {
 }
 
 /**
- * The outbox's INSERT … SELECT head, for statements that write their events themselves; `payload`
- * is the jsonb expression to store (the envelope, possibly completed by the statement; `envelope`,
- * the prepared one, gives the id, key and type). Rows come
- * from outboxRows(): columns payload, topic and n (the envelope's position).
+ * The outbox's INSERT … SELECT head, for statements that write their events themselves. `payload`
+ * is the jsonb expression stored (the envelope, possibly completed by the statement); `envelope`
+ * (the prepared one) gives the id, key and type. Rows come from outboxRows(): columns payload,
+ * topic and n (the envelope's position).
  */
 export function outboxInsert(payload: string, envelope = payload): string {
   return `INSERT INTO outbox (event_id, topic, key, type, payload)
