@@ -13,25 +13,34 @@ export interface DailyJob {
 }
 
 /**
- * A job that runs once a day as a recurring durable timer: first an hour after the service first
+ * Jobs that run once a day as recurring durable timers: first an hour after the service first
  * starts, then a day after each run, in whichever instance claims the timer. Pruning old rows is
- * the usual use.
+ * the usual use. Every service can inject it.
  */
-export async function scheduleDaily(runner: TimerRunner, timers: Timers, dataSource: DataSource, clock: Clock, job: DailyJob): Promise<void> {
-  runner.register(job.kind, async (_timer, em) => {
-    const now = clock.now();
-    await job.run(em, now);
-    await timers.schedule(em, job.kind, job.key, new Date(now.getTime() + DAY_MS));
-  });
-  await dataSource.transaction((em) => timers.scheduleIfAbsent(em, job.kind, job.key, new Date(clock.now().getTime() + 3_600_000)));
+export class DailyJobs {
+  constructor(
+    private readonly runner: TimerRunner,
+    private readonly timers: Timers,
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  async schedule(job: DailyJob): Promise<void> {
+    this.runner.register(job.kind, async (_timer, em) => {
+      const now = this.clock.now();
+      await job.run(em, now);
+      await this.timers.schedule(em, job.kind, job.key, new Date(now.getTime() + DAY_MS));
+    });
+    await this.dataSource.transaction((em) => this.timers.scheduleIfAbsent(em, job.kind, job.key, new Date(this.clock.now().getTime() + 3_600_000)));
+  }
 }
 
 /**
  * processed_messages only needs to outlive Kafka's retention (7 days by default): after that no
  * copy of a message can be redelivered. Pruned daily, keeping 14 days.
  */
-export function registerHousekeeping(runner: TimerRunner, timers: Timers, dataSource: DataSource, clock: Clock, keepDays = 14): Promise<void> {
-  return scheduleDaily(runner, timers, dataSource, clock, {
+export function registerHousekeeping(daily: DailyJobs, keepDays = 14): Promise<void> {
+  return daily.schedule({
     kind: 'housekeeping.prune-processed',
     key: 'housekeeping:prune-processed',
     run: async (em, now) => {

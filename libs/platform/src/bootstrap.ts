@@ -23,6 +23,7 @@ import {
   ensureTopics,
   errorMessage,
   registerHousekeeping,
+  DailyJobs,
   sleep,
 } from '#libs/messaging';
 import { Metrics, PinoNestLogger, createLogger } from '#libs/observability';
@@ -95,6 +96,7 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
   const timerRunner = new TimerRunner(dataSource, clock, listener, metrics, logger);
   const relay = new OutboxRelay(dataSource, producer, listener, metrics, logger);
   const tokens = new TokenService(config.AUTH_SECRET, config.BOOTSTRAP_ADMIN_TOKEN);
+  const daily = new DailyJobs(timerRunner, timers, dataSource, clock);
   const runtime = new Runtime(
     def.name,
     config,
@@ -111,6 +113,7 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
     timerRunner,
     relay,
     tokens,
+    daily,
   );
 
   const kafkaStop = new AbortController();
@@ -152,7 +155,7 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   await app.init();
   await listener.start();
-  await registerHousekeeping(timerRunner, timers, dataSource, clock);
+  await registerHousekeeping(runtime.daily);
   relay.start();
   timerRunner.start();
   // The consumer starts once topics exist; until Kafka answers, HTTP still serves and events wait in the outbox.

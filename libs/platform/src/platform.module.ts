@@ -4,14 +4,14 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthGuard, TOKEN_SERVICE } from '#libs/auth';
 import { CLOCK } from '#libs/clock';
 import { CONFIG } from '#libs/config';
-import { Outbox, TimerRunner, Timers } from '#libs/messaging';
+import { DailyJobs, Outbox, TimerRunner, Timers } from '#libs/messaging';
 import { HealthController, MetricsController, TestClockController } from './health.controller.js';
 import { KlaxonExceptionFilter, validationPipe } from './http.js';
 import type { Runtime } from './runtime.js';
 import { KAFKA, LOGGER, METRICS, PRODUCER, RUNTIME } from './tokens.js';
 
 /**
- * What every service module can inject: its typed config, the clock, the outbox, timers, metrics
+ * What every service module can inject: its typed config, the clock, the outbox, timers, daily jobs, metrics
  * and logger, and TypeORM repositories over its own database. Also mounts health, metrics, the
  * bearer-token guard, validation and the exception filter.
  */
@@ -31,6 +31,7 @@ export class PlatformModule {
       { provide: Outbox, useValue: runtime.outbox },
       { provide: Timers, useValue: runtime.timers },
       { provide: TimerRunner, useValue: runtime.timerRunner },
+      { provide: DailyJobs, useValue: runtime.daily },
       { provide: APP_GUARD, useClass: AuthGuard },
       { provide: APP_FILTER, useFactory: () => new KlaxonExceptionFilter(runtime.logger) },
       { provide: APP_PIPE, useFactory: validationPipe },

@@ -5,7 +5,7 @@ import type { TokenService } from '#libs/auth';
 import type { Clock } from '#libs/clock';
 import type { CommonConfig } from '#libs/config';
 import type { Metrics } from '#libs/observability';
-import { errorMessage, type Outbox, type OutboxRelay, type PgListener, type TimerRunner, type Timers } from '#libs/messaging';
+import { errorMessage, type DailyJobs, type Outbox, type OutboxRelay, type PgListener, type TimerRunner, type Timers } from '#libs/messaging';
 
 /** Everything a running service holds on to, built once at boot and shared with its Nest modules. */
 export class Runtime {
@@ -25,6 +25,7 @@ export class Runtime {
     readonly timerRunner: TimerRunner,
     readonly relay: OutboxRelay,
     readonly tokens: TokenService,
+    readonly daily: DailyJobs,
   ) {}
 
   async readiness(): Promise<Record<string, string>> {

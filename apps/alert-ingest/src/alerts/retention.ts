@@ -1,8 +1,5 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { CLOCK, type Clock } from '#libs/clock';
-import { TimerRunner, Timers, scheduleDaily } from '#libs/messaging';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { DailyJobs } from '#libs/messaging';
 
 const DAY = 86400_000;
 
@@ -13,15 +10,10 @@ const DAY = 86400_000;
  */
 @Injectable()
 export class Retention implements OnApplicationBootstrap {
-  constructor(
-    private readonly runner: TimerRunner,
-    private readonly timers: Timers,
-    @InjectDataSource() private readonly db: DataSource,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly daily: DailyJobs) {}
 
   onApplicationBootstrap(): Promise<void> {
-    return scheduleDaily(this.runner, this.timers, this.db, this.clock, {
+    return this.daily.schedule({
       kind: 'ingest.prune',
       key: 'ingest:prune',
       run: async (em, now) => {

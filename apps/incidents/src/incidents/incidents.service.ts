@@ -1,11 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
 import { urgencyAt, type EventData } from '#libs/contracts';
 import { queryRows } from '#libs/database';
-import { Outbox, TimerRunner, Timers, scheduleDaily, type Timer } from '#libs/messaging';
+import { DailyJobs, Outbox, TimerRunner, Timers, type Timer } from '#libs/messaging';
 import { ConflictError, InvalidInputError, NotFoundError } from '#libs/platform';
 import { Directory, type ServiceSettings } from '../directory/directory.service.js';
 import { SlaService } from '../sla/sla.service.js';
@@ -55,8 +54,8 @@ export class IncidentsService implements OnModuleInit {
     private readonly directory: Directory,
     private readonly timeline: Timeline,
     private readonly slas: SlaService,
+    private readonly daily: DailyJobs,
     @Inject(CLOCK) private readonly clock: Clock,
-    @InjectDataSource() private readonly db: DataSource,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -65,7 +64,7 @@ export class IncidentsService implements OnModuleInit {
     this.timerRunner.register<{ incidentId: string }>(AUTO_RESOLVE, (t, em) => this.onAutoResolveTimer(t, em));
     // Groups whose window closed long ago are forgotten daily (content keys can be many): the next
     // alert of such a group would open a new incident anyway, and simply recreates the row.
-    await scheduleDaily(this.timerRunner, this.timers, this.db, this.clock, {
+    await this.daily.schedule({
       kind: 'incident.prune-groups',
       key: 'incidents:prune-groups',
       run: async (em, now) => {

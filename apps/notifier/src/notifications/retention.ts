@@ -1,9 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { CLOCK, type Clock } from '#libs/clock';
 import { CONFIG } from '#libs/config';
-import { TimerRunner, Timers, scheduleDaily } from '#libs/messaging';
+import { DailyJobs } from '#libs/messaging';
 import type { NotifierConfig } from '../config.js';
 
 const DAY = 86400_000;
@@ -17,15 +14,12 @@ const DAY = 86400_000;
 @Injectable()
 export class Retention implements OnApplicationBootstrap {
   constructor(
-    private readonly runner: TimerRunner,
-    private readonly timers: Timers,
-    @InjectDataSource() private readonly db: DataSource,
-    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly daily: DailyJobs,
     @Inject(CONFIG) private readonly config: NotifierConfig,
   ) {}
 
   onApplicationBootstrap(): Promise<void> {
-    return scheduleDaily(this.runner, this.timers, this.db, this.clock, {
+    return this.daily.schedule({
       kind: 'notifier.prune',
       key: 'notifier:prune',
       run: async (em, at) => {
