@@ -22,6 +22,8 @@ export default async function skeleton(args: string[]): Promise<void> {
       world.spawn('incidents'),
     ]);
     const setup = await createPagingWorld(oncall.api, ingest.api, { email: 'bench@example.com' });
+    // Each alert's events, found by its correlation id, time the hops between the services.
+    const tap = await world.tap('alerts', 'incidents', 'pages');
     const sender = new Api(ingest.url, null);
     // Warm-up: consumers joined, connections open.
     await sender.post('/v2/enqueue', pdTrigger(setup.routingKey, 'warm-up', 'warm-up'));
@@ -37,7 +39,7 @@ export default async function skeleton(args: string[]): Promise<void> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       sentAt.set(key, Date.now());
       const p0 = performance.now();
-      const res = await sender.post('/v2/enqueue', pdTrigger(setup.routingKey, key, `Bench alert ${key}`));
+      const res = await sender.post('/v2/enqueue', pdTrigger(setup.routingKey, key, `Bench alert ${key}`), { 'x-correlation-id': key });
       accept.push(performance.now() - p0);
       if (res.status !== 202) throw new Error(`alert ${key} answered ${res.status}`);
     }
@@ -46,12 +48,51 @@ export default async function skeleton(args: string[]): Promise<void> {
     const latencies = benchMails().map((m) => m.receivedAt - sentAt.get(/Bench alert (bench-\d+)/.exec(m.subject)![1]!)!);
     print(`alert sent -> page email received (${count} alerts at ${perSecond}/s)`, latencies);
     print('alert accepted (HTTP 202 from alert-ingest)', accept);
+    printHops(
+      benchMails().map((m) => ({ key: /Bench alert (bench-\d+)/.exec(m.subject)![1]!, receivedAt: m.receivedAt })),
+      sentAt,
+      tap.messages,
+    );
     const subjects = benchMails().map((m) => m.subject);
     console.log(`pages received: ${subjects.length} for ${count} alerts; duplicates: ${subjects.length - new Set(subjects).size}`);
   } finally {
     await world.close();
     await smtp.stop();
   }
+}
+
+/**
+ * Where the time goes, hop by hop, from each event's occurredAt (written when the service builds it,
+ * just before its transaction commits; every process reads the same clock).
+ */
+function printHops(
+  mails: { key: string; receivedAt: number }[],
+  sentAt: Map<string, number>,
+  messages: { json?: { type: string; correlationId: string } }[],
+): void {
+  const at = new Map<string, number>();
+  for (const m of messages) {
+    const e = m.json as { type: string; correlationId: string; occurredAt?: string } | undefined;
+    if (e?.occurredAt && !at.has(`${e.correlationId} ${e.type}`)) at.set(`${e.correlationId} ${e.type}`, Date.parse(e.occurredAt));
+  }
+  const hops: Record<string, number[]> = {
+    'sent -> alert.triggered built (alert-ingest: HTTP, group commit)': [],
+    'alert.triggered -> incident.triggered built (commit, relay, Kafka, incidents)': [],
+    'incident.triggered -> page.requested built (commit, relay, Kafka, oncall)': [],
+    'page.requested -> email received (commit, relay, Kafka, notifier, SMTP)': [],
+  };
+  const [h1, h2, h3, h4] = Object.values(hops) as [number[], number[], number[], number[]];
+  for (const { key, receivedAt } of mails) {
+    const [a, i, p] = ['alert.triggered', 'incident.triggered', 'page.requested'].map((t) => at.get(`${key} ${t}`));
+    if (a === undefined || i === undefined || p === undefined) continue;
+    h1.push(a - sentAt.get(key)!);
+    h2.push(i - a);
+    h3.push(p - i);
+    h4.push(receivedAt - p);
+  }
+  if (h1.length === 0) return;
+  console.log(`hop by hop (${h1.length} alerts whose three events were seen on Kafka):`);
+  for (const [label, values] of Object.entries(hops)) print(`  ${label}`, values);
 }
 
 function print(label: string, values: number[]): void {
