@@ -183,11 +183,18 @@ export class TimerRunner {
   }
 
   private async loop(): Promise<void> {
+    // Timers claimed at once (SKIP LOCKED gives each claim a different one): one after a wake-up,
+    // doubling up to `concurrency` while every claim finds a timer. Claiming `concurrency` at every
+    // turn cost a lone timer eight claim transactions, seven of them finding nothing.
+    let width = 1;
     while (this.running) {
       try {
-        // Claim up to `concurrency` due timers at once; SKIP LOCKED gives each claim a different one.
-        const fired = await Promise.all(Array.from({ length: this.concurrency }, () => this.fireOne()));
-        if (fired.some(Boolean)) continue;
+        const fired = (await Promise.all(Array.from({ length: width }, () => this.fireOne()))).filter(Boolean).length;
+        if (fired > 0) {
+          width = fired === width ? Math.min(width * 2, this.concurrency) : fired;
+          continue;
+        }
+        width = 1;
         await this.wakeup.wait(await this.untilNextDue());
       } catch (err) {
         this.logger.warn({ err: errorMessage(err) }, 'timer runner could not reach the database; retrying');
