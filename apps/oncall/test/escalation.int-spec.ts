@@ -1,4 +1,5 @@
 import { OffsetClock } from '#libs/clock';
+import type { EventInput, EventType } from '#libs/contracts';
 import { expectOk, eventually, sleep, TestWorld, type Api, type KafkaTap } from '#libs/testing';
 import { oncallService } from '../src/service.js';
 import { actor, consuming, event, pagesFor, publish, ready, serviceWithPolicy, stepsFor, triggered, user } from './helpers.js';
@@ -27,6 +28,10 @@ describe('escalation engine', () => {
     eli = await user(api, 'Eli');
   });
   afterAll(() => world.close());
+
+  /** Publishes what incidents publishes when someone acts on the incident. */
+  const act = <T extends EventType>(type: T, incidentId: string, serviceId: string, data: Omit<EventInput<T>, 'incidentId' | 'number' | 'serviceId' | 'by'>) =>
+    publish(world, event(type, incidentId, { incidentId, number: 1, serviceId, by: actor, ...data } as EventInput<T>));
 
   const twoSteps = () =>
     serviceWithPolicy(api, [
@@ -59,16 +64,7 @@ describe('escalation engine', () => {
     const incident = triggered(service.id);
     await publish(world, incident);
     await eventually(async () => pagesFor(tap, incident.key).length === 1, { what: 'the first page' });
-    await publish(
-      world,
-      event('incident.acknowledged', incident.key, {
-        incidentId: incident.key,
-        number: 1,
-        serviceId: service.id,
-        by: actor,
-        acknowledgedAt: new Date().toISOString(),
-      }),
-    );
+    await act('incident.acknowledged', incident.key, service.id, { acknowledgedAt: new Date().toISOString() });
     // The ack is applied when the consumer has processed it; then the timer is gone.
     await eventually(async () => (await timerCount(api, incident.key)) === 0, { what: 'the timer cancelled' });
     clock.advance(60 * MINUTE);
@@ -154,16 +150,7 @@ describe('escalation engine', () => {
     await sleep(1500);
     expect(pagesFor(tap, incident.key)).toHaveLength(1);
 
-    await publish(
-      world,
-      event('incident.escalate-requested', incident.key, {
-        incidentId: incident.key,
-        number: 1,
-        serviceId: service.id,
-        by: actor,
-        requestedAt: new Date().toISOString(),
-      }),
-    );
+    await act('incident.escalate-requested', incident.key, service.id, { requestedAt: new Date().toISOString() });
     const escalated = await eventually(async () => pagesFor(tap, incident.key)[1], { what: 'the manual escalation page' });
     expect(escalated).toMatchObject({ userId: eli.id, step: 1 });
   });
@@ -173,28 +160,10 @@ describe('escalation engine', () => {
     const incident = triggered(service.id);
     await publish(world, incident);
     await eventually(async () => pagesFor(tap, incident.key).length === 1, { what: 'the first page' });
-    await publish(
-      world,
-      event('incident.escalate-requested', incident.key, {
-        incidentId: incident.key,
-        number: 1,
-        serviceId: service.id,
-        by: actor,
-        requestedAt: new Date().toISOString(),
-      }),
-    );
+    await act('incident.escalate-requested', incident.key, service.id, { requestedAt: new Date().toISOString() });
     await eventually(async () => pagesFor(tap, incident.key)[1]?.userId === eli.id, { what: 'step 2 paged by hand' });
 
-    await publish(
-      world,
-      event('incident.acknowledged', incident.key, {
-        incidentId: incident.key,
-        number: 1,
-        serviceId: service.id,
-        by: actor,
-        acknowledgedAt: new Date().toISOString(),
-      }),
-    );
+    await act('incident.acknowledged', incident.key, service.id, { acknowledgedAt: new Date().toISOString() });
     await publish(world, triggered(service.id, { incidentId: incident.key, reason: 'ack-timeout' }));
     const again = await eventually(async () => pagesFor(tap, incident.key)[2], { what: 'the restarted step 1' });
     expect(again).toMatchObject({ userId: dana.id, step: 0, pageId: `${incident.key}:g2:l0:s0:${dana.id}` });
@@ -205,31 +174,12 @@ describe('escalation engine', () => {
     const incident = triggered(service.id);
     await publish(world, incident);
     await eventually(async () => pagesFor(tap, incident.key).length === 1, { what: 'the first page' });
-    await publish(
-      world,
-      event('incident.reassigned', incident.key, {
-        incidentId: incident.key,
-        number: 1,
-        serviceId: service.id,
-        by: actor,
-        userIds: [eli.id],
-        reassignedAt: new Date().toISOString(),
-      }),
-    );
+    await act('incident.reassigned', incident.key, service.id, { userIds: [eli.id], reassignedAt: new Date().toISOString() });
     const reassigned = await eventually(async () => pagesFor(tap, incident.key)[1], { what: 'the reassignment page' });
     expect(reassigned.userId).toBe(eli.id);
     expect(reassigned.pageId).toContain(':reassign:');
 
-    await publish(
-      world,
-      event('incident.snoozed', incident.key, {
-        incidentId: incident.key,
-        number: 1,
-        serviceId: service.id,
-        by: actor,
-        snoozedUntil: new Date(Date.now() + 3600_000).toISOString(),
-      }),
-    );
+    await act('incident.snoozed', incident.key, service.id, { snoozedUntil: new Date(Date.now() + 3600_000).toISOString() });
     await eventually(async () => (await timerCount(api, incident.key)) === 0, { what: 'escalation paused' });
     clock.advance(30 * MINUTE);
     await sleep(1000);

@@ -6,5 +6,5 @@ export { Outbox, outboxInsert, outboxRows, type OutboxEvent, type OutboxSettings
 export { OutboxRelay, type RelaySettings } from './relay.js';
 export { Timers, TimerRunner, type Timer, type TimerHandler, type TimerRunnerSettings } from './timers.js';
 export { KafkaEventTransport, EventContext, OnEvent, type KafkaTransportSettings } from './transport.js';
-export { MESSAGING_MIGRATIONS, MessagingTables1764200000000, MessagingNotifyOnRows1764800000000 } from './migration.js';
+export { MESSAGING_MIGRATIONS } from './migration.js';
 export { DailyJobs, registerHousekeeping, type DailyJob } from './housekeeping.js';

@@ -79,22 +79,19 @@ export class OutboxRelay {
     this.stopping.wake();
     await this.loopDone;
     try {
-      while ((await this.publishBatch()) > 0);
+      let published: number | 'standby';
+      do published = await this.publishBatch();
+      while (published !== 'standby' && published > 0);
     } catch (err) {
       this.logger.warn({ err: errorMessage(err) }, 'outbox not drained at shutdown; the next start publishes it');
     }
-  }
-
-  /** Nudges the relay (after a local commit). */
-  wake(): void {
-    this.wakeup.wake();
   }
 
   private async loop(): Promise<void> {
     let failures = 0;
     while (this.running) {
       try {
-        const published = await this.publishOrStandBy();
+        const published = await this.publishBatch();
         failures = 0;
         if (published === 'standby') {
           // Another instance is publishing. Stand by on the poll interval, deaf to the NOTIFYs:
@@ -114,13 +111,8 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes one batch; returns how many rows it published (0 when idle or another relay holds the lock). */
-  async publishBatch(): Promise<number> {
-    const published = await this.publishOrStandBy();
-    return published === 'standby' ? 0 : published;
-  }
-
-  private async publishOrStandBy(): Promise<number | 'standby'> {
+  /** Publishes one batch; returns how many rows it published (0 when idle), or 'standby' when another relay holds the lock. */
+  private async publishBatch(): Promise<number | 'standby'> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
