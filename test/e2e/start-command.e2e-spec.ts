@@ -8,10 +8,23 @@ import { REPO_ROOT, eventually, freePort, testInfra } from '#libs/testing';
  * The README's promise, checked as a new user would: `npm start` brings the stack up and prints a
  * curl; that curl gives a page in the inbox within seconds; Ctrl-C stops everything it started.
  */
+/**
+ * Four consecutive free ports below the kernel's ephemeral range: a port inside it can be taken by
+ * any outgoing connection (the services' own, to Kafka and PostgreSQL) between start's check and
+ * the service's listen, which once failed this test with EADDRINUSE.
+ */
+async function freeBase(): Promise<number> {
+  for (;;) {
+    const base = 20000 + Math.floor(Math.random() * 10000);
+    const taken = await Promise.all([0, 1, 2, 3].map((i) => portOpen(base + i)));
+    if (!taken.some(Boolean)) return base;
+  }
+}
+
 describe('the start command', () => {
   it('starts the stack, pages the demo user from the printed curl, and stops everything on Ctrl-C', async () => {
     const infra = testInfra();
-    const base = 46100 + Math.floor(Math.random() * 800);
+    const base = await freeBase();
     const [kafkaPort, controllerPort] = [await freePort(), await freePort()];
     const home = path.join(REPO_ROOT, '.klaxon/test-start', infra.runId);
     const child = spawn(process.execPath, ['scripts/start.js'], {
@@ -33,7 +46,12 @@ describe('the start command', () => {
     child.stderr.on('data', (d) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      await eventually(async () => out.includes('Press Ctrl-C to stop everything.'), { timeoutMs: 120000, what: `the stack to start; output so far:\n${out}` });
+      let up = false;
+      await Promise.race([
+        eventually(async () => out.includes('Press Ctrl-C to stop everything.'), { timeoutMs: 100000, what: `the stack to start; output so far:\n${out}` }),
+        exited.then((code) => (up ? undefined : Promise.reject(new Error(`npm start exited (${code}) before the stack was up:\n${out}`)))),
+      ]);
+      up = true;
 
       const curl = /curl -sS -X POST (\S+) -H 'Content-Type: application\/json' \\\n\s+-d '(.+)'/.exec(out);
       expect(curl).not.toBeNull();
