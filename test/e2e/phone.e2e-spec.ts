@@ -1,5 +1,4 @@
-import { Api, TestWorld, createPagingWorld, eventually, expectOk, freePort, pdTrigger, sleep } from '#libs/testing';
-import { FakeTwilio } from '../../apps/notifier/test/fake-twilio.js';
+import { Api, FakeTwilio, TestWorld, createPagingWorld, eventually, expectOk, freePort, pdTrigger, sleep } from '#libs/testing';
 
 /**
  * A GoAlert-style smoke test across the four service processes: an alert pages the first step by

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AlertStates } from './alerts/alert-states.js';
 import { AlertWriter } from './alerts/alert-writer.js';
+import { IncidentEventsController } from './alerts/incident-events.controller.js';
 import { AlertsController } from './alerts/alerts.controller.js';
 import { AlertsQueries } from './alerts/alerts.queries.js';
 import { DedupReports } from './alerts/dedup-reports.js';
@@ -25,6 +27,7 @@ import { WebhooksController } from './webhooks/webhooks.controller.js';
   controllers: [
     IntegrationsController,
     AlertsController,
+    IncidentEventsController,
     MaintenanceController,
     HeartbeatsController,
     ChangeEventsController,
@@ -39,6 +42,7 @@ import { WebhooksController } from './webhooks/webhooks.controller.js';
     IntegrationsService,
     IntegrationKeys,
     AlertWriter,
+    AlertStates,
     IngestService,
     AlertsQueries,
     DedupReports,

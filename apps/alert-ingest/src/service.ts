@@ -6,6 +6,7 @@ import { intakeFastRoutes } from './fast-routes.js';
 import { Integration } from './integrations/integration.entity.js';
 import { IngestInitial1764300000000 } from './migrations/1764300000000-ingest-initial.js';
 import { IngestSources1764400000000 } from './migrations/1764400000000-ingest-sources.js';
+import { IngestStateRule1765000000000 } from './migrations/1765000000000-ingest-state-rule.js';
 
 export const ingestService: ServiceDefinition<typeof IngestEnv> = {
   name: 'alert-ingest',
@@ -15,7 +16,8 @@ export const ingestService: ServiceDefinition<typeof IngestEnv> = {
     return IngestModule;
   },
   entities: [Integration],
-  migrations: [...MESSAGING_MIGRATIONS, IngestInitial1764300000000, IngestSources1764400000000],
-  consumes: [],
+  migrations: [...MESSAGING_MIGRATIONS, IngestInitial1764300000000, IngestSources1764400000000, IngestStateRule1765000000000],
+  // incidents: an incident resolved anywhere resolves its alerts (the state rule).
+  consumes: ['incidents'],
   fastRoutes: intakeFastRoutes,
 };

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, topicOf } from '#libs/contracts';
-import { Api, TestWorld, eventually, produceRaw, queryDb } from '#libs/testing';
-import { FakeTwilio } from './fake-twilio.js';
+import { Api, FakeTwilio, TestWorld, eventually, produceRaw, queryDb } from '#libs/testing';
 import { newNumber } from './harness.js';
 
 /**

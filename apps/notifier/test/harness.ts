@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { OffsetClock } from '#libs/clock';
 import { buildEvent, topicOf, type EventInput, type EventType } from '#libs/contracts';
-import { eventually, freePort, produceRaw, SmtpSink, TestWorld, type Api, type KafkaTap } from '#libs/testing';
+import {
+  eventually,
+  FakeFcm,
+  FakeTwilio,
+  freePort,
+  produceRaw,
+  SmtpSink,
+  TestWorld,
+  type Api,
+  type FakeCall,
+  type FakeSms,
+  type KafkaTap,
+} from '#libs/testing';
 import { notifierService } from '../src/service.js';
-import { FakeFcm } from './fake-fcm.js';
-import { FakeTwilio, type FakeCall, type FakeSms } from './fake-twilio.js';
 
 /** `eventually` with room for a loaded machine: events go through the outbox relay and Kafka before a tap sees them. */
 export function soon<T>(fn: () => Promise<T | undefined | false | null>, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TokenService } from '#libs/auth';
-import { queryDb, sleep, TEST_AUTH_SECRET } from '#libs/testing';
-import { spoken } from './fake-twilio.js';
+import { gatherAction, queryDb, sleep, spoken, TEST_AUTH_SECRET } from '#libs/testing';
 import { NotifierHarness, newNumber, soon } from './harness.js';
 
 /**
@@ -235,11 +234,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const second = await h.call(number, 2);
 
     // A keypress must come from Twilio too.
-    const forged = await h.twilio.webhook(
-      (await import('./fake-twilio.js')).gatherAction(second.twiml),
-      { CallSid: second.sid, Digits: '4' },
-      { signature: 'c29tZW9uZSBlbHNl' },
-    );
+    const forged = await h.twilio.webhook(gatherAction(second.twiml), { CallSid: second.sid, Digits: '4' }, { signature: 'c29tZW9uZSBlbHNl' });
     expect(forged.status).toBe(403);
     const repeat = await h.twilio.press(second, '1');
     expect(spoken(repeat.text)[0]).toContain(`Incident ${incident.number} on Checkout API: Queue backlog.`);

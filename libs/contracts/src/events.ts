@@ -56,7 +56,8 @@ export const AlertDeduplicated = z.object({
 });
 
 export const AlertAcknowledged = z.object({ ...alertRef, acknowledgedAt: isoTime });
-export const AlertResolved = z.object({ ...alertRef, resolvedAt: isoTime });
+/** `by`: who resolved it when it was a person (POST /api/v1/alerts/{id}/resolve); null or absent: the monitoring tool. */
+export const AlertResolved = z.object({ ...alertRef, resolvedAt: isoTime, by: actor.nullable().default(null) });
 
 // ---- incidents → klaxon.incidents ---------------------------------------------------------------
 
@@ -91,7 +92,11 @@ export const IncidentSlaBreached = z.object({
   targetSeconds: z.number().int().positive(),
   breachedAt: isoTime,
 });
-export const IncidentResolved = z.object({ ...incidentRef, by: actor, resolvedAt: isoTime });
+/**
+ * `alertIds`: the incident's alerts that were still open. The state rule (docs/architecture.md): an
+ * incident resolved anywhere resolves its alerts; alert-ingest consumes this and frees their dedup keys.
+ */
+export const IncidentResolved = z.object({ ...incidentRef, by: actor, resolvedAt: isoTime, alertIds: z.array(id).default([]) });
 export const IncidentEscalateRequested = z.object({ ...incidentRef, by: actor, requestedAt: isoTime });
 export const IncidentReassigned = z.object({
   ...incidentRef,

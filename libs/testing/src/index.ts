@@ -4,3 +4,6 @@ export * from './smtp-sink.js';
 export * from './world.js';
 export * from './scenario.js';
 export * from './alertmanager.js';
+export * from './fake-twilio.js';
+export * from './fake-fcm.js';
+export * from './system.js';

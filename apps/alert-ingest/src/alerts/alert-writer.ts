@@ -215,18 +215,21 @@ export class AlertWriter {
            AS i(id, service_id, integration_id, integration_type, dedup_key, summary, severity, source, component, grp, class, details, links, labels, occurrence, corr)
        ), fresh AS (
          SELECT i.* FROM input i
+         -- a late firing of an episode the monitor already resolved (between the first and the latest episode it reported) reopens nothing
          WHERE i.occurrence IS NULL OR NOT EXISTS (
-           SELECT 1 FROM alerts a WHERE a.service_id = i.service_id AND a.dedup_key = i.dedup_key AND a.occurrence = i.occurrence AND a.status = 'resolved')
+           SELECT 1 FROM alerts a WHERE a.service_id = i.service_id AND a.dedup_key = i.dedup_key AND a.status = 'resolved'
+             AND a.occurrence <= i.occurrence AND i.occurrence <= coalesce(a.last_occurrence, a.occurrence))
        ), ins AS (
          INSERT INTO alerts (id, service_id, integration_id, integration_type, dedup_key, status, summary, severity, source, component, "group", class,
-                             details, links, labels, occurrence, in_maintenance, count, first_seen_at, last_seen_at)
+                             details, links, labels, occurrence, last_occurrence, in_maintenance, count, first_seen_at, last_seen_at)
          SELECT id, service_id, integration_id, integration_type, dedup_key, 'triggered', summary, severity, source, component, grp, class,
-                details, links, labels, occurrence,
+                details, links, labels, occurrence, occurrence,
                 EXISTS (SELECT 1 FROM maintenance_windows w WHERE w.service_ids @> ARRAY[fresh.service_id] AND w.starts_at <= $16 AND w.ends_at > $16),
                 1, $16, $16
          FROM fresh ORDER BY service_id, dedup_key
          ON CONFLICT (service_id, dedup_key) WHERE status <> 'resolved'
-         DO UPDATE SET count = alerts.count + 1, last_seen_at = EXCLUDED.last_seen_at
+         DO UPDATE SET count = alerts.count + 1, last_seen_at = EXCLUDED.last_seen_at,
+           last_occurrence = greatest(alerts.last_occurrence, EXCLUDED.last_occurrence)
          RETURNING id, service_id, dedup_key, (xmax = 0) AS inserted, in_maintenance
        ), announced AS (
          ${outboxInsert(`jsonb_set(e.payload, '{data,inMaintenance}', to_jsonb(ins.in_maintenance))`, 'e.payload')}
@@ -293,12 +296,14 @@ export class AlertWriter {
       `WITH input AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $7::text[]) AS i(n, service_id, dedup_key, alert_id, target, occurrence))
        UPDATE alerts a SET status = i.target,
          acknowledged_at = CASE WHEN i.target = 'acknowledged' THEN $6 ELSE a.acknowledged_at END,
-         resolved_at = CASE WHEN i.target = 'resolved' THEN $6 ELSE a.resolved_at END
+         resolved_at = CASE WHEN i.target = 'resolved' THEN $6 ELSE a.resolved_at END,
+         resolved_by = CASE WHEN i.target = 'resolved' THEN 'monitor' ELSE a.resolved_by END
        FROM input i
        WHERE a.service_id = i.service_id AND a.dedup_key = i.dedup_key AND (i.alert_id IS NULL OR a.id = i.alert_id)
          AND a.status <> 'resolved' AND (i.target = 'resolved' OR a.status = 'triggered')
-         -- a late "resolved" for an earlier episode leaves a newer one open
-         AND (i.occurrence IS NULL OR a.occurrence IS NULL OR a.occurrence = i.occurrence)
+         -- a late "resolved" for an earlier episode leaves a newer one open; one for the same or a later
+         -- episode resolves it (Alertmanager: a restarted Prometheus gives the same fingerprint a new startsAt)
+         AND (i.occurrence IS NULL OR a.occurrence IS NULL OR a.occurrence <= i.occurrence)
        RETURNING i.n, a.id, a.status, a.count, a.last_seen_at`,
       [
         round.map((_, n) => n),

@@ -1,6 +1,8 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { CurrentPrincipal, Roles, type Principal } from '#libs/auth';
 import { z } from 'zod';
 import { NotFoundError } from '#libs/platform';
+import { AlertStates } from './alert-states.js';
 import { AlertsQueries, type AlertView } from './alerts.queries.js';
 
 const ListQuery = z.strictObject({
@@ -15,7 +17,10 @@ const ListQuery = z.strictObject({
 /** The alerts Klaxon recorded, as senders' events left them. */
 @Controller('api/v1/alerts')
 export class AlertsController {
-  constructor(private readonly alerts: AlertsQueries) {}
+  constructor(
+    private readonly alerts: AlertsQueries,
+    private readonly states: AlertStates,
+  ) {}
 
   @Get()
   list(@Query({ schema: ListQuery }) q: z.output<typeof ListQuery>): Promise<AlertView[]> {
@@ -27,5 +32,17 @@ export class AlertsController {
     const alert = await this.alerts.get(id);
     if (!alert) throw new NotFoundError('Alert', id);
     return alert;
+  }
+
+  /** A person resolves one alert (its incident resolves when it was the last open one and the service says so). */
+  @Post(':id/resolve')
+  @HttpCode(200)
+  @Roles('responder')
+  async resolve(
+    @Param('id', { schema: z.uuid({ message: 'must be an alert id (a UUID)' }) }) id: string,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<AlertView> {
+    await this.states.resolveByPerson(id, { userId: p.userId, name: p.userId ? null : 'administrator (bootstrap token)', source: 'api' });
+    return (await this.alerts.get(id))!;
   }
 }

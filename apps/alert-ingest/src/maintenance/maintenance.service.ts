@@ -1,12 +1,16 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
 import { queryRows } from '#libs/database';
-import { Outbox } from '#libs/messaging';
+import { Outbox, TimerRunner, Timers } from '#libs/messaging';
 import { InvalidInputError, NotFoundError } from '#libs/platform';
+import { AlertStates } from '../alerts/alert-states.js';
 import { isActive, type MaintenanceWindowInput } from './maintenance.js';
+
+const RELEASE = 'maintenance.release';
+const releaseKey = (windowId: string): string => `maintenance.release:${windowId}`;
 
 export interface MaintenanceWindowView {
   id: string;
@@ -30,15 +34,26 @@ interface Row {
 /**
  * Maintenance windows: while one is active for a service, its alerts are still recorded (and
  * marked inMaintenance) but open no incident and page nobody. Every change is announced on the
- * directory topic so oncall can hold escalations too.
+ * directory topic so oncall can hold escalations too. A window never leaves an alert parked: when
+ * it ends (at its end time by a durable timer, ended early, moved or deleted) the alerts it held
+ * that still fire are released and page.
  */
 @Injectable()
-export class MaintenanceService {
+export class MaintenanceService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly outbox: Outbox,
+    private readonly timers: Timers,
+    private readonly runner: TimerRunner,
+    private readonly alerts: AlertStates,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
+
+  onModuleInit(): void {
+    this.runner.register<{ serviceIds: string[] }>(RELEASE, async (timer, em) => {
+      await this.alerts.releaseHeld(em, timer.payload.serviceIds);
+    });
+  }
 
   async list(f: { serviceId?: string; active?: boolean; includePast?: boolean }): Promise<MaintenanceWindowView[]> {
     const now = this.clock.now();
@@ -79,12 +94,15 @@ export class MaintenanceService {
 
   update(id: string, input: MaintenanceWindowInput): Promise<MaintenanceWindowView> {
     return this.db.transaction(async (em) => {
-      await this.load(em, id, true);
+      const before = await this.load(em, id, true);
       await em.query(
         `UPDATE maintenance_windows SET service_ids = $2::uuid[], starts_at = $3, ends_at = $4, description = $5, updated_at = now() WHERE id = $1`,
         [id, dedupe(input.serviceIds), input.startsAt, input.endsAt, input.description],
       );
-      return this.announce(em, await this.load(em, id));
+      const view = await this.announce(em, await this.load(em, id));
+      // Services it no longer covers now (moved, shortened, a service taken out) are released at once.
+      await this.alerts.releaseHeld(em, dedupe([...before.service_ids, ...input.serviceIds]));
+      return view;
     });
   }
 
@@ -99,19 +117,25 @@ export class MaintenanceService {
         id,
         new Date(Math.max(now.getTime(), w.starts_at.getTime() + 1)),
       ]);
-      return this.announce(em, await this.load(em, id));
+      const view = await this.announce(em, await this.load(em, id));
+      await this.alerts.releaseHeld(em, w.service_ids);
+      return view;
     });
   }
 
   async remove(id: string): Promise<void> {
     await this.db.transaction(async (em) => {
-      const rows = await queryRows(em, 'DELETE FROM maintenance_windows WHERE id = $1 RETURNING id', [id]);
-      if (!rows.length) throw new NotFoundError('Maintenance window', id);
+      const [row] = await queryRows<{ service_ids: string[] }>(em, 'DELETE FROM maintenance_windows WHERE id = $1 RETURNING service_ids', [id]);
+      if (!row) throw new NotFoundError('Maintenance window', id);
       await this.outbox.publish(em, 'maintenance.deleted', id, { windowId: id });
+      await this.timers.cancel(em, releaseKey(id));
+      await this.alerts.releaseHeld(em, row.service_ids);
     });
   }
 
+  /** Announces a window's change, and schedules the release of what it holds at its end. */
   private async announce(em: EntityManager, w: Row): Promise<MaintenanceWindowView> {
+    await this.timers.schedule(em, RELEASE, releaseKey(w.id), w.ends_at, { serviceIds: w.service_ids });
     await this.outbox.publish(em, 'maintenance.upserted', w.id, {
       windowId: w.id,
       serviceIds: w.service_ids,

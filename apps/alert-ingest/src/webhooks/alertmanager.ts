@@ -116,6 +116,16 @@ function normalizeAlert(w: Webhook, a: WebhookAlert, flavour: WebhookFlavour, de
     links,
     labels,
     // An HA peer or a retry may re-send an episode after its resolution: startsAt names the episode.
-    occurrence: a.startsAt && !a.startsAt.startsWith('0001-') ? a.startsAt : null,
+    occurrence: episode(a.startsAt),
   };
+}
+
+/**
+ * The episode a startsAt names, as UTC ISO text so that episodes compare in time order as text
+ * (a later startsAt is a later episode of the same fingerprint); Go's zero time means none.
+ */
+export function episode(startsAt: string | undefined): string | null {
+  if (!startsAt || startsAt.startsWith('0001-')) return null;
+  const t = Date.parse(startsAt);
+  return Number.isNaN(t) ? startsAt : new Date(t).toISOString();
 }

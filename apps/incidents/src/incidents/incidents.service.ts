@@ -86,8 +86,9 @@ export class IncidentsService implements OnModuleInit {
    * an alert never joins an incident that a concurrent transaction has just resolved.
    */
   async onAlertTriggered(em: EntityManager, alert: EventData<'alert.triggered'>): Promise<void> {
-    const known: unknown[] = await em.query('SELECT 1 FROM incident_alerts WHERE alert_id = $1', [alert.alertId]);
-    if (known.length) return;
+    const [known] = await queryRows<{ incident_id: string | null }>(em, 'SELECT incident_id FROM incident_alerts WHERE alert_id = $1', [alert.alertId]);
+    // Known: a redelivery, unless it was held by a maintenance window that has ended and it still fires (released).
+    if (known && (known.incident_id !== null || alert.inMaintenance)) return;
     if (alert.inMaintenance) {
       await this.recordAlert(em, alert, null);
       return;
@@ -214,14 +215,16 @@ export class IncidentsService implements OnModuleInit {
     if (!link?.incident_id) return;
     const incidentId = link.incident_id;
     const incident = await this.lock(em, incidentId);
-    await this.timeline.add(em, incidentId, 'alert.resolved', { alertId: alert.alertId, dedupKey: alert.dedupKey }, MONITOR);
+    // A person who resolved the alert is named as the directory knows them; otherwise the monitoring tool did.
+    const by = alert.by?.userId ? await this.directory.actor(em, alert.by.userId, alert.by.source) : (alert.by ?? MONITOR);
+    await this.timeline.add(em, incidentId, 'alert.resolved', { alertId: alert.alertId, dedupKey: alert.dedupKey }, by);
     if (incident.status === 'resolved') return;
     const svc = await this.directory.service(em, incident.serviceId);
     if (!svc.autoResolveOnAlertResolve) return;
     const [open]: { n: number }[] = await em.query(`SELECT count(*)::int AS n FROM incident_alerts WHERE incident_id = $1 AND status <> 'resolved'`, [
       incidentId,
     ]);
-    if (open!.n === 0) await this.resolve(em, incidentId, MONITOR, { quiet: true, reason: 'all alerts resolved' });
+    if (open!.n === 0) await this.resolve(em, incidentId, by, { quiet: true, reason: 'all alerts resolved' });
   }
 
   // ---- commands ---------------------------------------------------------------------------------
@@ -268,7 +271,18 @@ export class IncidentsService implements OnModuleInit {
     for (const key of [ackTimeoutKey(incidentId), snoozeKey(incidentId), autoResolveKey(incidentId)]) await this.timers.cancel(em, key);
     await this.slas.stop(em, incident, ['acknowledge', 'resolve'], now);
     await this.timeline.add(em, incidentId, 'incident.resolved', opts.reason ? { reason: opts.reason } : {}, by);
-    await this.outbox.publish(em, 'incident.resolved', incidentId, { ...this.ref(incident), by, resolvedAt: now.toISOString() });
+    // The state rule: an incident resolved anywhere resolves its open alerts (alert-ingest frees their dedup keys).
+    const freed = await queryRows<{ alert_id: string }>(
+      em,
+      `UPDATE incident_alerts SET status = 'resolved', resolved_at = $2 WHERE incident_id = $1 AND status <> 'resolved' RETURNING alert_id`,
+      [incidentId, now],
+    );
+    await this.outbox.publish(em, 'incident.resolved', incidentId, {
+      ...this.ref(incident),
+      by,
+      resolvedAt: now.toISOString(),
+      alertIds: freed.map((r) => r.alert_id),
+    });
     const resolved = await this.reload(em, incidentId);
     for (const hook of this.hooks) await hook.onResolved(em, resolved, by);
     return resolved;
@@ -533,7 +547,8 @@ export class IncidentsService implements OnModuleInit {
   private async recordAlert(em: EntityManager, alert: EventData<'alert.triggered'>, incidentId: string | null): Promise<void> {
     await em.query(
       `INSERT INTO incident_alerts (alert_id, incident_id, service_id, dedup_key, summary, severity, status, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'triggered', $7) ON CONFLICT (alert_id) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6, 'triggered', $7)
+       ON CONFLICT (alert_id) DO UPDATE SET incident_id = EXCLUDED.incident_id WHERE incident_alerts.incident_id IS NULL`,
       [alert.alertId, incidentId, alert.serviceId, alert.dedupKey, alert.summary, alert.severity, alert.triggeredAt],
     );
   }
