@@ -57,7 +57,8 @@ const processes = SERVICES.map(
         KAFKA_BROKERS: kafka.brokers,
         AUTH_SECRET: secrets.authSecret,
         BOOTSTRAP_ADMIN_TOKEN: secrets.adminToken,
-        PUBLIC_URL: `http://localhost:${ports.notifier}`,
+        // Each service's own address: notifier's links and Twilio callbacks, oncall's calendar feeds.
+        PUBLIC_URL: `http://localhost:${ports[name]}`,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
       },
@@ -94,6 +95,19 @@ for (const p of processes) {
   });
 }
 
+/** What the banner says of the inbox: which channels are captured there, as notifier decides (docs/notifier.md). */
+function captureNote() {
+  const e = process.env;
+  const real = [
+    e.SMTP_URL && 'email (SMTP)',
+    e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM_NUMBER && 'SMS and voice (Twilio)',
+    e.FCM_SERVICE_ACCOUNT && 'push (FCM)',
+  ].filter(Boolean);
+  if (real.length === 0) return '(capture mode: no email/SMS/push accounts set up; its Acknowledge link acknowledges the incident)';
+  if (real.length === 3) return `(no capture: ${real.join(', ')} go to the real providers)`;
+  return `(${real.join(', ')} go to the real providers; the other channels land in this inbox)`;
+}
+
 const demoFile = path.join(home, 'demo.json');
 const known = fs.existsSync(demoFile) ? JSON.parse(fs.readFileSync(demoFile, 'utf8')) : undefined;
 const url = (name) => `http://localhost:${ports[name]}`;
@@ -109,7 +123,7 @@ Send an alert (PagerDuty Events API v2):
     -d '{"routing_key":"${demo.integrationKey}","event_action":"trigger","dedup_key":"disk-full-db1","payload":{"summary":"Disk full on db1","source":"db1","severity":"critical"}}'
 
 Then read the page in the inbox: ${url('notifier')}/inbox
-  (capture mode: no email/SMS/push accounts set up; its Acknowledge link acknowledges the incident)
+  ${captureNote()}
 Incidents:  curl -sS ${url('incidents')}/api/v1/incidents -H 'Authorization: Bearer ${secrets.adminToken}'
 Resolve it: same curl as above with "event_action":"resolve"
 

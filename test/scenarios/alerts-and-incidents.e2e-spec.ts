@@ -35,6 +35,9 @@ describe('scenarios: no recurrence is ever swallowed', () => {
 
     await expectOk(sys.incidents.post(`/api/v1/incidents/${first.id}/resolve`));
     await eventually(async () => (await svc.alerts('db1-disk'))[0]?.status === 'resolved', { what: 'the alert resolved with its incident' });
+    // Done with the bootstrap admin token: the timeline says so rather than naming nobody.
+    const resolvedBy = (await sys.timeline(first.id)).find((e) => e.kind === 'incident.resolved')?.actor;
+    expect(resolvedBy).toEqual({ userId: null, name: 'Administrator (bootstrap token)', source: 'api' });
 
     // Dana's phone takes one SMS a minute (notifier's default rate limit): the next page goes out a minute on.
     await sys.advanceMinutes(1);
@@ -157,6 +160,24 @@ describe('scenarios: no recurrence is ever swallowed', () => {
     await sys.settle();
     expect((await svc.incidents()).filter((i) => i.status !== 'resolved').map((i) => i.number)).toEqual([second.number]);
     await expectOk(sys.incidents.post(`/api/v1/incidents/${second.id}/resolve`));
+  });
+
+  it("Opsgenie: an acknowledge and a close keep the sender's user and note on the incident's timeline", async () => {
+    const { dana, svc } = await world('Inventory');
+    const genie = await sys.integration(svc.id, 'opsgenie', 'Opsgenie');
+    const og = (path: string, body: unknown) => sys.ingest.as(null).post(path, body, { authorization: `GenieKey ${genie.key}` });
+    expect((await og('/v2/alerts', { message: 'Stock sync stalled', alias: 'stock-sync', priority: 'P1' })).status).toBe(202);
+    await dana.expectSms(/Stock sync stalled/);
+    const incident = await svc.incident('Stock sync stalled', 'triggered');
+    expect((await og('/v2/alerts/stock-sync/acknowledge?identifierType=alias', { user: 'kim@ops', note: 'looking at the sync job' })).status).toBe(202);
+    await svc.incident('Stock sync stalled', 'acknowledged');
+    expect((await og('/v2/alerts/stock-sync/close?identifierType=alias', { user: 'kim@ops', note: 'restarted the worker' })).status).toBe(202);
+    await svc.incident('Stock sync stalled', 'resolved');
+    const timeline = await sys.timeline(incident.id);
+    expect(timeline.find((e) => e.kind === 'incident.acknowledged')?.actor).toMatchObject({ name: 'kim@ops', source: 'monitor' });
+    expect(timeline.find((e) => e.kind === 'note')).toMatchObject({ details: { text: 'looking at the sync job' }, actor: { name: 'kim@ops' } });
+    expect(timeline.find((e) => e.kind === 'alert.resolved')).toMatchObject({ details: { note: 'restarted the worker' }, actor: { name: 'kim@ops' } });
+    expect(timeline.find((e) => e.kind === 'incident.resolved')?.actor).toMatchObject({ name: 'kim@ops' });
   });
 
   it('a person resolves one alert: its incident resolves when it was the last open one, and the key pages again', async () => {

@@ -223,16 +223,16 @@ describe('oncall directory and schedules API', () => {
     // urgency pages the first step only.
     const early = await expectOk(api.get(`/api/v1/services/${service.id}/dry-run?at=2024-03-11T12:55:00Z`));
     expect(early.urgency).toBe('low');
-    expect(early.pages.map((p: any) => [p.step, p.at, p.users.map((u: any) => u.name)])).toEqual([[0, '2024-03-11T12:55:00.000Z', ['Ben']]]);
+    expect(early.pages.map((p: any) => [p.step, p.at, p.users.map((u: any) => u.name)])).toEqual([[1, '2024-03-11T12:55:00.000Z', ['Ben']]]);
 
     // 09:05 EDT: high urgency and the whole walk. Ben's 10 March turn ended at 09:00 EDT; 11 March is Ana's.
     const high = await expectOk(api.get(`/api/v1/services/${service.id}/dry-run?at=2024-03-11T13:05:00Z`));
     expect(high.urgency).toBe('high');
     expect(high.pages.map((p: any) => [p.step, p.loop, p.at, p.users.map((u: any) => u.name)])).toEqual([
-      [0, 0, '2024-03-11T13:05:00.000Z', ['Ana']],
-      [1, 0, '2024-03-11T13:20:00.000Z', ['Cy']],
-      [0, 1, '2024-03-11T13:30:00.000Z', ['Ana']],
-      [1, 1, '2024-03-11T13:45:00.000Z', ['Cy']],
+      [1, 0, '2024-03-11T13:05:00.000Z', ['Ana']],
+      [2, 0, '2024-03-11T13:20:00.000Z', ['Cy']],
+      [1, 1, '2024-03-11T13:30:00.000Z', ['Ana']],
+      [2, 1, '2024-03-11T13:45:00.000Z', ['Cy']],
     ]);
     expect(high.exhaustedAt).toBe('2024-03-11T13:55:00.000Z');
   });

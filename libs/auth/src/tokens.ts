@@ -12,6 +12,9 @@ export interface Principal {
   tokenId: string;
 }
 
+/** How records name an action taken with the bootstrap admin token (it belongs to no user). */
+export const BOOTSTRAP_ADMIN_NAME = 'Administrator (bootstrap token)';
+
 export function roleAtLeast(have: Role, need: Role): boolean {
   return ROLES.indexOf(have) >= ROLES.indexOf(need);
 }

@@ -55,9 +55,11 @@ export const AlertDeduplicated = z.object({
   lastSeenAt: isoTime,
 });
 
-export const AlertAcknowledged = z.object({ ...alertRef, acknowledgedAt: isoTime });
-/** `by`: who resolved it when it was a person (POST /api/v1/alerts/{id}/resolve); null or absent: the monitoring tool. */
-export const AlertResolved = z.object({ ...alertRef, resolvedAt: isoTime, by: actor.nullable().default(null) });
+/** `by` and `note`: who acted at the sender and what they wrote (Opsgenie's user and note), when it says. */
+const senderAction = { by: actor.nullable().default(null), note: z.string().max(25000).nullable().default(null) };
+export const AlertAcknowledged = z.object({ ...alertRef, acknowledgedAt: isoTime, ...senderAction });
+/** `by`: who resolved it (a person through POST /api/v1/alerts/{id}/resolve, or a user the sender named); null: the monitoring tool. */
+export const AlertResolved = z.object({ ...alertRef, resolvedAt: isoTime, ...senderAction });
 
 // ---- incidents → klaxon.incidents ---------------------------------------------------------------
 
@@ -131,6 +133,8 @@ export const PageRequested = z.object({
   userEmail: z.email(),
   step: z.number().int().nonnegative(),
   loop: z.number().int().nonnegative(),
+  /** Why they are paged: their escalation step came, or someone reassigned the incident to them. */
+  reason: z.enum(['escalation', 'reassigned']).default('escalation'),
   requestedAt: isoTime,
 });
 

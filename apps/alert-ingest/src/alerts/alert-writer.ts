@@ -327,6 +327,7 @@ export class AlertWriter {
     for (const row of rows.sort((a, b) => a.n - b.n)) {
       const p = round[row.n]!;
       const ref = { alertId: row.id, serviceId: p.integration.serviceId, integrationId: p.integration.id, dedupKey: p.event.dedupKey };
+      const said = { by: p.event.actor ? { userId: null, name: p.event.actor, source: 'monitor' as const } : null, note: p.event.note ?? null };
       if (flushed.has(dedupTimerKey(row.id))) {
         out.push({
           type: 'alert.deduplicated',
@@ -336,10 +337,10 @@ export class AlertWriter {
         });
       }
       if (row.status === 'acknowledged') {
-        out.push({ type: 'alert.acknowledged', key: row.id, correlationId: p.correlationId, data: { ...ref, acknowledgedAt: now.toISOString() } });
+        out.push({ type: 'alert.acknowledged', key: row.id, correlationId: p.correlationId, data: { ...ref, acknowledgedAt: now.toISOString(), ...said } });
         results[p.item]!.outcomes[p.index] = { outcome: 'acknowledged', alertId: row.id };
       } else {
-        out.push({ type: 'alert.resolved', key: row.id, correlationId: p.correlationId, data: { ...ref, resolvedAt: now.toISOString() } });
+        out.push({ type: 'alert.resolved', key: row.id, correlationId: p.correlationId, data: { ...ref, resolvedAt: now.toISOString(), ...said } });
         results[p.item]!.outcomes[p.index] = { outcome: 'resolved', alertId: row.id };
       }
     }

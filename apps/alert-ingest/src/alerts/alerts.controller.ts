@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { CurrentPrincipal, Roles, type Principal } from '#libs/auth';
+import { BOOTSTRAP_ADMIN_NAME, CurrentPrincipal, Roles, type Principal } from '#libs/auth';
 import { z } from 'zod';
 import { NotFoundError } from '#libs/platform';
 import { AlertStates } from './alert-states.js';
@@ -42,7 +42,7 @@ export class AlertsController {
     @Param('id', { schema: z.uuid({ message: 'must be an alert id (a UUID)' }) }) id: string,
     @CurrentPrincipal() p: Principal,
   ): Promise<AlertView> {
-    await this.states.resolveByPerson(id, { userId: p.userId, name: p.userId ? null : 'administrator (bootstrap token)', source: 'api' });
+    await this.states.resolveByPerson(id, { userId: p.userId, name: p.userId ? null : BOOTSTRAP_ADMIN_NAME, source: 'api' });
     return (await this.alerts.get(id))!;
   }
 }

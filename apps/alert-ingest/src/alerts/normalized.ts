@@ -24,6 +24,9 @@ export interface NormalizedEvent {
   occurrence?: string | null;
   /** Act on exactly this alert (Opsgenie's identifierType=id), not on whichever is open for the key. */
   alertId?: string;
+  /** Who acknowledged or closed it at the sender, and their note (Opsgenie's user and note). */
+  actor?: string | null;
+  note?: string | null;
 }
 
 /** The integration an event came through, as the write path needs it. */

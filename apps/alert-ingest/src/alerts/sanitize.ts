@@ -26,6 +26,8 @@ export function sanitizeEvent(e: NormalizedEvent): NormalizedEvent {
     links: (clean(e.links, 0, 'links') as NormalizedEvent['links']).slice(0, MAX_LINKS),
     labels: boundedLabels(clean(e.labels, 0, 'labels') as Record<string, string>),
     occurrence: e.occurrence ? text(e.occurrence) : e.occurrence,
+    actor: e.actor ? text(e.actor) || null : e.actor,
+    note: e.note ? text(e.note) || null : e.note,
   };
 }
 

@@ -136,9 +136,9 @@ export class OpsgenieController {
     const target = type.data === 'id' && isUuid(identifier) ? await this.alerts.find(integration.serviceId, { id: identifier }) : undefined;
     const events =
       type.data === 'alias'
-        ? [actionEvent(action, { dedupKey: identifier })]
+        ? [actionEvent(action, { dedupKey: identifier }, parsed.ok ? parsed.value : {})]
         : target
-          ? [actionEvent(action, { dedupKey: target.dedupKey, alertId: target.id })]
+          ? [actionEvent(action, { dedupKey: target.dedupKey, alertId: target.id }, parsed.ok ? parsed.value : {})]
           : [];
     await this.ingest.submit({
       integration,

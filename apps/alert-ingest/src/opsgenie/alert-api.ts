@@ -90,11 +90,17 @@ export function normalizeCreate(a: CreateAlert): NormalizedEvent {
 }
 
 /** A close or acknowledge of an alert already identified (its dedup key known). */
-export function actionEvent(action: 'acknowledge' | 'resolve', target: { dedupKey: string; alertId?: string }): NormalizedEvent {
+export function actionEvent(
+  action: 'acknowledge' | 'resolve',
+  target: { dedupKey: string; alertId?: string },
+  by: { user?: string; note?: string } = {},
+): NormalizedEvent {
   return {
     action,
     dedupKey: target.dedupKey,
     alertId: target.alertId,
+    actor: by.user?.trim() || null,
+    note: by.note?.trim() || null,
     summary: target.dedupKey,
     severity: 'info',
     source: null,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Principal } from '#libs/auth';
+import { BOOTSTRAP_ADMIN_NAME, type Principal } from '#libs/auth';
 import type { Actor } from '../incidents/incident.entity.js';
 import { Directory } from './directory.service.js';
 
@@ -14,6 +14,8 @@ export class Commands {
   ) {}
 
   run<T>(principal: Principal, fn: (em: EntityManager, by: Actor) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (em) => fn(em, await this.directory.actor(em, principal.userId, 'api')));
+    return this.db.transaction(async (em) =>
+      fn(em, principal.userId ? await this.directory.actor(em, principal.userId, 'api') : { userId: null, name: BOOTSTRAP_ADMIN_NAME, source: 'api' }),
+    );
   }
 }

@@ -194,7 +194,9 @@ export class IncidentsService implements OnModuleInit {
   async onAlertAcknowledged(em: EntityManager, alert: EventData<'alert.acknowledged'>): Promise<void> {
     const [link]: { incident_id: string | null }[] = await em.query('SELECT incident_id FROM incident_alerts WHERE alert_id = $1', [alert.alertId]);
     if (!link?.incident_id) return;
-    await this.acknowledge(em, link.incident_id, MONITOR, { quiet: true });
+    const by = alert.by ?? MONITOR;
+    await this.acknowledge(em, link.incident_id, by, { quiet: true });
+    if (alert.note) await this.timeline.add(em, link.incident_id, 'note', { text: alert.note }, by);
   }
 
   /** A repeat of an open alert keeps its incident active (the inactivity timeout starts again). */
@@ -217,7 +219,13 @@ export class IncidentsService implements OnModuleInit {
     const incident = await this.lock(em, incidentId);
     // A person who resolved the alert is named as the directory knows them; otherwise the monitoring tool did.
     const by = alert.by?.userId ? await this.directory.actor(em, alert.by.userId, alert.by.source) : (alert.by ?? MONITOR);
-    await this.timeline.add(em, incidentId, 'alert.resolved', { alertId: alert.alertId, dedupKey: alert.dedupKey }, by);
+    await this.timeline.add(
+      em,
+      incidentId,
+      'alert.resolved',
+      { alertId: alert.alertId, dedupKey: alert.dedupKey, ...(alert.note ? { note: alert.note } : {}) },
+      by,
+    );
     if (incident.status === 'resolved') return;
     const svc = await this.directory.service(em, incident.serviceId);
     if (!svc.autoResolveOnAlertResolve) return;

@@ -1,3 +1,4 @@
+import { requireKnownUser } from '../directory/users.js';
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -98,7 +99,7 @@ export class ContactMethodsService {
   ) {}
 
   async list(userId: string): Promise<ContactMethod[]> {
-    await this.requireUser(this.db.manager, userId);
+    await requireKnownUser(this.db, userId);
     const rows: ContactMethodRow[] = await this.db.query('SELECT * FROM contact_methods WHERE user_id = $1 ORDER BY created_at, id', [userId]);
     return rows.map(toApi);
   }
@@ -106,8 +107,8 @@ export class ContactMethodsService {
   async create(userId: string, input: CreateContactMethod): Promise<ContactMethod> {
     const value = this.normalize(input);
     if (input.statusUpdates && input.type === 'voice') throw new InvalidInputError('status updates go by SMS, push or email, not by phone call');
+    await requireKnownUser(this.db, userId);
     return this.db.transaction(async (em) => {
-      await this.requireUser(em, userId);
       const id = randomUUID();
       const now = this.clock.now();
       const phone = input.type === 'sms' || input.type === 'voice';
@@ -266,10 +267,5 @@ export class ContactMethodsService {
   private async find(em: EntityManager, userId: string, id: string, lock = false): Promise<ContactMethodRow | undefined> {
     const [row]: ContactMethodRow[] = await em.query(`SELECT * FROM contact_methods WHERE id = $1 AND user_id = $2 ${lock ? 'FOR UPDATE' : ''}`, [id, userId]);
     return row;
-  }
-
-  private async requireUser(em: EntityManager, userId: string): Promise<void> {
-    const [u]: unknown[] = await em.query('SELECT 1 FROM users WHERE id = $1 AND NOT deleted', [userId]);
-    if (!u) throw new NotFoundError('User', userId);
   }
 }

@@ -8,6 +8,7 @@ const item = (n: number, service = 'Checkout API', title = `Disk full on db${n}`
   urgency: 'high',
   step: 0,
   loop: 0,
+  reassigned: false,
 });
 
 describe('message content', () => {

@@ -12,10 +12,20 @@ export interface PageItem {
   urgency: 'high' | 'low';
   step: number;
   loop: number;
+  reassigned: boolean;
 }
 
 export function pageItem(p: Page): PageItem {
-  return { incidentId: p.incidentId, number: p.incidentNumber, title: p.title, serviceName: p.serviceName, urgency: p.urgency, step: p.step, loop: p.loop };
+  return {
+    incidentId: p.incidentId,
+    number: p.incidentNumber,
+    title: p.title,
+    serviceName: p.serviceName,
+    urgency: p.urgency,
+    step: p.step,
+    loop: p.loop,
+    reassigned: p.reason === 'reassigned',
+  };
 }
 
 /** Action links for one incident (or for all incidents of a bundle). */
@@ -42,6 +52,7 @@ function numbers(items: PageItem[], max = 5): string {
 }
 
 function stepLine(i: PageItem): string {
+  if (i.reassigned) return `Urgency: ${i.urgency}. Reassigned to you.`;
   return `Urgency: ${i.urgency}. Escalation step ${i.step + 1}${i.loop ? `, repeat ${i.loop}` : ''}.`;
 }
 

@@ -1,9 +1,10 @@
+import { requireKnownUser } from '../directory/users.js';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { InvalidInputError, NotFoundError } from '#libs/platform';
+import { InvalidInputError } from '#libs/platform';
 
 export const Urgency = z.enum(['high', 'low'], { message: 'must be "high" or "low"' });
 
@@ -42,14 +43,14 @@ export class RulesService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async get(userId: string): Promise<NotificationRules> {
-    await this.requireUser(this.db.manager, userId);
+    await requireKnownUser(this.db, userId);
     return this.read(this.db.manager, userId);
   }
 
   /** Replaces the rules for one urgency. Each must name a verified contact method of this user. */
   async replace(userId: string, urgency: 'high' | 'low', input: RulesInput): Promise<NotificationRules> {
+    await requireKnownUser(this.db, userId);
     return this.db.transaction(async (em) => {
-      await this.requireUser(em, userId);
       const ids = [...new Set(input.rules.map((r) => r.contactMethodId))];
       const methods: { id: string; verified: boolean; type: string; value: string }[] = ids.length
         ? await em.query('SELECT id, type, value, verified_at IS NOT NULL AS verified FROM contact_methods WHERE user_id = $1 AND id = ANY($2::uuid[])', [
@@ -89,10 +90,5 @@ export class RulesService {
     );
     const pick = (u: 'high' | 'low') => rows.filter((r) => r.urgency === u).map(({ urgency: _u, ...r }) => r);
     return { userId, high: pick('high'), low: pick('low'), default: DEFAULT };
-  }
-
-  private async requireUser(em: EntityManager, userId: string): Promise<void> {
-    const [u]: unknown[] = await em.query('SELECT 1 FROM users WHERE id = $1 AND NOT deleted', [userId]);
-    if (!u) throw new NotFoundError('User', userId);
   }
 }

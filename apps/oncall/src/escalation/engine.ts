@@ -154,6 +154,7 @@ export class EscalationEngine implements OnModuleInit {
       users,
       (user) => `${data.incidentId}:reassign:${eventId}:${user.id}`,
       { step: esc?.step ?? 0, loop: esc?.loop ?? 0 },
+      'reassigned',
     );
   }
 
@@ -241,6 +242,7 @@ export class EscalationEngine implements OnModuleInit {
     users: PagedUser[],
     pageId: (user: PagedUser) => string,
     at: Position,
+    reason: 'escalation' | 'reassigned' = 'escalation',
   ): Promise<void> {
     const requestedAt = this.clock.now().toISOString();
     await this.outbox.publishMany(
@@ -261,6 +263,7 @@ export class EscalationEngine implements OnModuleInit {
           userEmail: user.email,
           step: at.step,
           loop: at.loop,
+          reason,
           requestedAt,
         },
       })),

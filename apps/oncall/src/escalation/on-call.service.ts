@@ -117,7 +117,8 @@ export class OnCallService {
       const step = policy.steps[pos.step]!;
       const resolved = await this.targets.resolveEach(this.db, step.targets, t);
       const users = dedupe(resolved.flatMap((r) => r.users));
-      pages.push({ step: pos.step, loop: pos.loop, at: iso(t), targets: resolved.map(targetView), users, nobodyOnCall: users.length === 0 });
+      // Steps are numbered from 1, as the timeline and the messages number them.
+      pages.push({ step: pos.step + 1, loop: pos.loop, at: iso(t), targets: resolved.map(targetView), users, nobodyOnCall: users.length === 0 });
       if (users.length && urgency === 'low') {
         notes.push('Low urgency: after this page escalation waits for someone to escalate by hand.');
         break;
@@ -134,7 +135,7 @@ export class OnCallService {
     const steps = await Promise.all(
       service.steps!.map(async (step, i) => {
         const resolved = await this.targets.resolveEach(this.db, step.targets, when);
-        return { step: i, delayMinutes: step.delayMinutes, targets: resolved.map(targetView), users: dedupe(resolved.flatMap((r) => r.users)) };
+        return { step: i + 1, delayMinutes: step.delayMinutes, targets: resolved.map(targetView), users: dedupe(resolved.flatMap((r) => r.users)) };
       }),
     );
     return { policy: { id: service.policy_id, name: service.policy_name }, steps };
