@@ -124,7 +124,10 @@ describe('scenarios: paging', () => {
     await svc.trigger('login-errors', 'Login errors above 5%');
     await dana.expectPush(/Login errors above 5%/);
     await svc.resolve('login-errors');
-    await svc.incident('Login errors above 5%', 'resolved');
+    const resolved = await svc.incident('Login errors above 5%', 'resolved');
+    // A P1 flap that is not a major incident leaves no draft review behind (the service's default).
+    expect(resolved.priority).toBe('P1');
+    expect((await sys.incidents.get(`/api/v1/incidents/${resolved.id}/review`)).status).toBe(404);
     await sys.advanceMinutes(20);
     await sys.settle();
     expect(sys.unclaimed()).toEqual([]);
@@ -162,6 +165,11 @@ describe('scenarios: paging', () => {
     }
     const total = all.reduce((n, m) => n + (Number(/(\d+) (?:new )?incidents/.exec(m.text)?.[1]) || 1), 0);
     expect(total).toBe(50);
+    // Each incident shows how often its alert repeated (the coalesced repeat reports have come in).
+    const incidents = await svc.incidents();
+    expect(incidents.map((i) => i.alertEvents)).toEqual(incidents.map(() => 20));
+    const [oneAlert] = await expectOk(sys.incidents.get(`/api/v1/incidents/${incidents[0]!.id}/alerts`));
+    expect(oneAlert).toMatchObject({ count: 20, status: 'triggered' });
     for (const i of await svc.incidents()) await expectOk(sys.incidents.post(`/api/v1/incidents/${i.id}/resolve`));
   });
 

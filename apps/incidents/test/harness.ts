@@ -18,6 +18,7 @@ export interface ServiceOptions {
   ackTimeoutSeconds?: number | null;
   autoResolveOnAlertResolve?: boolean;
   autoResolveTimeoutSeconds?: number | null;
+  automaticReviews?: 'off' | 'major' | 'major-and-p1-p2';
 }
 
 /** Publishes an event onto a world's real topic, as its producing service would. */
@@ -77,6 +78,7 @@ export class IncidentsHarness {
       ackTimeoutSeconds: opts.ackTimeoutSeconds === undefined ? 1800 : opts.ackTimeoutSeconds,
       autoResolveOnAlertResolve: opts.autoResolveOnAlertResolve ?? true,
       autoResolveTimeoutSeconds: opts.autoResolveTimeoutSeconds ?? null,
+      automaticReviews: opts.automaticReviews ?? 'major',
     });
     await eventually(async () => (await this.query('SELECT 1 FROM services WHERE id = $1', [serviceId])).length > 0, {
       what: 'the service copy',

@@ -137,8 +137,8 @@ describe('major incidents: communication, problems and reviews', () => {
     expect((await api.put(`/api/v1/incidents/${a.id}/problem`, { problemId: randomUUID() })).status).toBe(404);
   });
 
-  it('creates a post-incident review when a P1 incident resolves, but not for a P3', async () => {
-    const serviceId = await h.createService();
+  it('creates a post-incident review when a P1 incident resolves on a service that asks for P1/P2 reviews, but not for a P3', async () => {
+    const serviceId = await h.createService({ automaticReviews: 'major-and-p1-p2' });
     const { incident: p1, alert } = await openIncident(serviceId, 'critical');
     const { incident: p3 } = await openIncident(serviceId, 'warning');
     await h.emit('escalation.step-fired', p1.id, {

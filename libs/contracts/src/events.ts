@@ -227,6 +227,12 @@ export const UrgencyRule = z.discriminatedUnion('type', [
   }),
 ]);
 
+/**
+ * Which incidents of a service get a draft post-incident review when they resolve: none, major
+ * incidents (the default), or major and P1/P2 incidents.
+ */
+export const AutomaticReviews = z.enum(['off', 'major', 'major-and-p1-p2']);
+
 export const ServiceUpserted = z.object({
   serviceId: id,
   name: z.string(),
@@ -237,6 +243,7 @@ export const ServiceUpserted = z.object({
   ackTimeoutSeconds: z.number().int().nonnegative().nullable(),
   autoResolveOnAlertResolve: z.boolean(),
   autoResolveTimeoutSeconds: z.number().int().positive().nullable(),
+  automaticReviews: AutomaticReviews.default('major'),
 });
 export const ServiceDeleted = z.object({ serviceId: id });
 

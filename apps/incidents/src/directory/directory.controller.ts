@@ -14,12 +14,13 @@ export class DirectoryController {
   @OnEvent('service.upserted')
   async onServiceUpserted(@Payload() s: EventData<'service.upserted'>, @Ctx() ctx: EventContext): Promise<void> {
     await ctx.manager.query(
-      `INSERT INTO services (id, name, team_id, urgency_rule, grouping, ack_timeout_seconds, auto_resolve_on_alert_resolve, auto_resolve_timeout_seconds, updated_at)
-       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9)
+      `INSERT INTO services (id, name, team_id, urgency_rule, grouping, ack_timeout_seconds, auto_resolve_on_alert_resolve, auto_resolve_timeout_seconds,
+                             automatic_reviews, updated_at)
+       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $10, $9)
        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, team_id = EXCLUDED.team_id, urgency_rule = EXCLUDED.urgency_rule,
          grouping = EXCLUDED.grouping, ack_timeout_seconds = EXCLUDED.ack_timeout_seconds,
          auto_resolve_on_alert_resolve = EXCLUDED.auto_resolve_on_alert_resolve,
-         auto_resolve_timeout_seconds = EXCLUDED.auto_resolve_timeout_seconds, deleted = false, updated_at = EXCLUDED.updated_at
+         auto_resolve_timeout_seconds = EXCLUDED.auto_resolve_timeout_seconds, automatic_reviews = EXCLUDED.automatic_reviews, deleted = false, updated_at = EXCLUDED.updated_at
        WHERE services.updated_at <= EXCLUDED.updated_at`,
       [
         s.serviceId,
@@ -31,6 +32,7 @@ export class DirectoryController {
         s.autoResolveOnAlertResolve,
         s.autoResolveTimeoutSeconds,
         ctx.envelope.occurredAt,
+        s.automaticReviews,
       ],
     );
   }

@@ -3,7 +3,9 @@ import type { EntityManager } from 'typeorm';
 import type { Actor } from '../incidents/incident.entity.js';
 import type { Grouping } from '../incidents/grouping.js';
 import type { z } from 'zod';
-import type { UrgencyRule as UrgencyRuleSchema } from '#libs/contracts';
+import type { AutomaticReviews as AutomaticReviewsSchema, UrgencyRule as UrgencyRuleSchema } from '#libs/contracts';
+
+type AutomaticReviews = z.output<typeof AutomaticReviewsSchema>;
 
 /** The settings of a service as incidents knows them, with oncall's defaults for a service not seen yet. */
 export interface ServiceSettings {
@@ -15,6 +17,7 @@ export interface ServiceSettings {
   ackTimeoutSeconds: number | null;
   autoResolveOnAlertResolve: boolean;
   autoResolveTimeoutSeconds: number | null;
+  automaticReviews: AutomaticReviews;
 }
 
 interface ServiceRow {
@@ -26,6 +29,7 @@ interface ServiceRow {
   ack_timeout_seconds: number | null;
   auto_resolve_on_alert_resolve: boolean;
   auto_resolve_timeout_seconds: number | null;
+  automatic_reviews: AutomaticReviews;
 }
 
 export interface Person {
@@ -53,6 +57,7 @@ export class Directory {
         ackTimeoutSeconds: 1800,
         autoResolveOnAlertResolve: true,
         autoResolveTimeoutSeconds: null,
+        automaticReviews: 'major',
       };
     }
     return {
@@ -64,6 +69,7 @@ export class Directory {
       ackTimeoutSeconds: row.ack_timeout_seconds,
       autoResolveOnAlertResolve: row.auto_resolve_on_alert_resolve,
       autoResolveTimeoutSeconds: row.auto_resolve_timeout_seconds,
+      automaticReviews: row.automatic_reviews,
     };
   }
 

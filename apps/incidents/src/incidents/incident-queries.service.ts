@@ -20,7 +20,10 @@ export interface IncidentAlert {
   summary: string;
   severity: string;
   status: 'triggered' | 'resolved';
+  /** How often the monitor sent it: its first trigger and its repeats, as last reported. */
+  count: number;
   createdAt: Date;
+  lastSeenAt: Date | null;
   resolvedAt: Date | null;
 }
 
@@ -123,7 +126,8 @@ export class IncidentQueries {
     const exists = await this.db.getRepository(Incident).existsBy({ id });
     if (!exists) throw new NotFoundError('Incident', id);
     return this.db.query(
-      `SELECT alert_id AS "alertId", dedup_key AS "dedupKey", summary, severity, status, created_at AS "createdAt", resolved_at AS "resolvedAt"
+      `SELECT alert_id AS "alertId", dedup_key AS "dedupKey", summary, severity, status, count, created_at AS "createdAt",
+              coalesce(last_seen_at, created_at) AS "lastSeenAt", resolved_at AS "resolvedAt"
        FROM incident_alerts WHERE incident_id = $1 ORDER BY created_at, alert_id LIMIT 1000`,
       [id],
     );

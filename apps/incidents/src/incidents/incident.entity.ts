@@ -64,6 +64,10 @@ export class Incident {
   @Column('int', { name: 'alert_count' })
   alertCount!: number;
 
+  /** Every event of its alerts: each alert's first trigger and its repeats (what the monitors sent). */
+  @Column('int', { name: 'alert_events' })
+  alertEvents!: number;
+
   @Column('timestamptz', { name: 'created_at' })
   createdAt!: Date;
 

@@ -145,8 +145,8 @@ export class IncidentsService implements OnModuleInit {
     const priority = priorityForSeverity(alert.severity);
     const urgency = urgencyAt(svc.urgencyRule, now);
     const [row]: { number: number }[] = await em.query(
-      `INSERT INTO incidents (id, number, service_id, team_id, title, status, priority, urgency, alert_count, group_key, created_at, updated_at, last_activity_at)
-       VALUES ($1, nextval('incident_number_seq'), $2, $3, $4, 'triggered', $5, $6, 1, $7, $8, $8, $8) RETURNING number`,
+      `INSERT INTO incidents (id, number, service_id, team_id, title, status, priority, urgency, alert_count, alert_events, group_key, created_at, updated_at, last_activity_at)
+       VALUES ($1, nextval('incident_number_seq'), $2, $3, $4, 'triggered', $5, $6, 1, 1, $7, $8, $8, $8) RETURNING number`,
       [id, alert.serviceId, svc.teamId, alert.summary, priority, urgency, groupKey, now],
     );
     const number = row!.number;
@@ -175,7 +175,10 @@ export class IncidentsService implements OnModuleInit {
   private async join(em: EntityManager, incident: Incident, alert: EventData<'alert.triggered'>, svc: ServiceSettings): Promise<void> {
     const now = this.clock.now();
     await this.recordAlert(em, alert, incident.id);
-    await em.query('UPDATE incidents SET alert_count = alert_count + 1, updated_at = $2, last_activity_at = $2 WHERE id = $1', [incident.id, now]);
+    await em.query(
+      'UPDATE incidents SET alert_count = alert_count + 1, alert_events = alert_events + 1, updated_at = $2, last_activity_at = $2 WHERE id = $1',
+      [incident.id, now],
+    );
     await this.timeline.add(
       em,
       incident.id,
@@ -199,11 +202,22 @@ export class IncidentsService implements OnModuleInit {
     if (alert.note) await this.timeline.add(em, link.incident_id, 'note', { text: alert.note }, by);
   }
 
-  /** A repeat of an open alert keeps its incident active (the inactivity timeout starts again). */
+  /**
+   * A repeat of an open alert (reported coalesced, with the alert's count so far): the incident
+   * shows how often its alerts repeated, and stays active (the inactivity timeout starts again).
+   */
   async onAlertDeduplicated(em: EntityManager, alert: EventData<'alert.deduplicated'>): Promise<void> {
-    const [link]: { incident_id: string | null }[] = await em.query('SELECT incident_id FROM incident_alerts WHERE alert_id = $1', [alert.alertId]);
+    const [link] = await queryRows<{ incident_id: string | null; added: number }>(
+      em,
+      `WITH before AS (SELECT alert_id, count FROM incident_alerts WHERE alert_id = $1 FOR UPDATE)
+       UPDATE incident_alerts a SET count = greatest(a.count, $2), last_seen_at = greatest(a.last_seen_at, $3)
+       FROM before b WHERE a.alert_id = b.alert_id
+       RETURNING a.incident_id, greatest($2 - b.count, 0)::int AS added`,
+      [alert.alertId, alert.count, alert.lastSeenAt],
+    );
     if (!link?.incident_id) return;
     const incident = await this.lock(em, link.incident_id);
+    if (link.added > 0) await em.query('UPDATE incidents SET alert_events = alert_events + $2 WHERE id = $1', [incident.id, link.added]);
     if (incident.status !== 'resolved') await this.touch(em, incident);
   }
 

@@ -32,9 +32,11 @@ describe('incident lifecycle', () => {
     expect(higherPriority('P3', 'P3')).toBe(false);
   });
 
-  it('asks for a review of major and P1/P2 incidents', () => {
-    expect(needsReview({ major: false, priority: 'P2' })).toBe(true);
+  it('asks for a review of major incidents, and of P1/P2 ones where the service says so', () => {
+    expect(needsReview({ major: false, priority: 'P2' })).toBe(false);
     expect(needsReview({ major: true, priority: 'P5' })).toBe(true);
-    expect(needsReview({ major: false, priority: 'P3' })).toBe(false);
+    expect(needsReview({ major: false, priority: 'P2' }, 'major-and-p1-p2')).toBe(true);
+    expect(needsReview({ major: false, priority: 'P3' }, 'major-and-p1-p2')).toBe(false);
+    expect(needsReview({ major: true, priority: 'P1' }, 'off')).toBe(false);
   });
 });

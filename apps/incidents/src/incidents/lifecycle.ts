@@ -59,7 +59,9 @@ export function higherPriority(a: Priority, b: Priority): boolean {
   return a < b;
 }
 
-/** Major incidents and P1/P2 incidents get a post-incident review when they resolve. */
-export function needsReview(incident: { major: boolean; priority: Priority }): boolean {
-  return incident.major || incident.priority === 'P1' || incident.priority === 'P2';
+/** Whether an incident gets a draft post-incident review when it resolves, by its service's setting. */
+export function needsReview(incident: { major: boolean; priority: Priority }, setting: 'off' | 'major' | 'major-and-p1-p2' = 'major'): boolean {
+  if (setting === 'off') return false;
+  if (incident.major) return true;
+  return setting === 'major-and-p1-p2' && (incident.priority === 'P1' || incident.priority === 'P2');
 }

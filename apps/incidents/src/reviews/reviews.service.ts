@@ -78,7 +78,7 @@ export class ReviewsService implements OnModuleInit, ResolutionHook {
   }
 
   async onResolved(em: EntityManager, incident: Incident, by: Actor): Promise<void> {
-    if (!needsReview(incident)) return;
+    if (!needsReview(incident, (await this.directory.service(em, incident.serviceId)).automaticReviews)) return;
     // The owner: whoever resolved it, else the people it was assigned to.
     const owner = by.userId ?? incident.assignees[0] ?? null;
     await this.insert(em, incident, owner, true);

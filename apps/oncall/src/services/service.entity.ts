@@ -34,6 +34,9 @@ export class Service {
   @Column('int', { name: 'auto_resolve_timeout_seconds', nullable: true })
   autoResolveTimeoutSeconds!: number | null;
 
+  @Column('text', { name: 'automatic_reviews' })
+  automaticReviews!: 'off' | 'major' | 'major-and-p1-p2';
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

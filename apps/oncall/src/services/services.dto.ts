@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Grouping, UrgencyRule } from '#libs/contracts';
+import { AutomaticReviews, Grouping, UrgencyRule } from '#libs/contracts';
 import { isValidZone } from '../schedules/domain/wall-clock.js';
 
 export const ServiceInput = z.strictObject({
@@ -31,5 +31,7 @@ export const ServiceInput = z.strictObject({
     .max(30 * 86400)
     .nullable()
     .default(null),
+  /** Draft post-incident reviews on resolve: 'off', 'major' (the default) or 'major-and-p1-p2'. */
+  automaticReviews: AutomaticReviews.default('major'),
 });
 export type ServiceInput = z.output<typeof ServiceInput>;

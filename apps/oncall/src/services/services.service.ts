@@ -75,6 +75,7 @@ export class ServicesService {
       ackTimeoutSeconds: s.ackTimeoutSeconds,
       autoResolveOnAlertResolve: s.autoResolveOnAlertResolve,
       autoResolveTimeoutSeconds: s.autoResolveTimeoutSeconds,
+      automaticReviews: s.automaticReviews,
     });
   }
 }
