@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AlertStates } from './alerts/alert-states.js';
 import { AlertWriter } from './alerts/alert-writer.js';
 import { IncidentEventsController } from './alerts/incident-events.controller.js';
+import { KnownServices, ServicesDirectoryController } from './directory/services.js';
 import { AlertsController } from './alerts/alerts.controller.js';
 import { AlertsQueries } from './alerts/alerts.queries.js';
 import { DedupReports } from './alerts/dedup-reports.js';
@@ -28,6 +29,7 @@ import { WebhooksController } from './webhooks/webhooks.controller.js';
     IntegrationsController,
     AlertsController,
     IncidentEventsController,
+    ServicesDirectoryController,
     MaintenanceController,
     HeartbeatsController,
     ChangeEventsController,
@@ -43,6 +45,7 @@ import { WebhooksController } from './webhooks/webhooks.controller.js';
     IntegrationKeys,
     AlertWriter,
     AlertStates,
+    KnownServices,
     IngestService,
     AlertsQueries,
     DedupReports,

@@ -17,7 +17,7 @@ export const ingestService: ServiceDefinition<typeof IngestEnv> = {
   },
   entities: [Integration],
   migrations: [...MESSAGING_MIGRATIONS, IngestInitial1764300000000, IngestSources1764400000000, IngestStateRule1765000000000],
-  // incidents: an incident resolved anywhere resolves its alerts (the state rule).
-  consumes: ['incidents'],
+  // incidents: an incident resolved anywhere resolves its alerts (the state rule); directory: the services.
+  consumes: ['incidents', 'directory'],
   fastRoutes: intakeFastRoutes,
 };

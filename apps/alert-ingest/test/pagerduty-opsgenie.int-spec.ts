@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eventually, sleep } from '#libs/testing';
 import { startIngest, type Ingest } from './helpers.js';
 
@@ -236,6 +237,15 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('endsAt must be after startsAt');
+    // A service nobody knows (not in oncall's directory, no integration here) is refused, after a moment's wait for it.
+    const nowhere = randomUUID();
+    const unknown = await t.admin.post('/api/v1/maintenance-windows', {
+      serviceIds: [serviceId, nowhere],
+      startsAt: new Date(now).toISOString(),
+      endsAt: new Date(now + 60_000).toISOString(),
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toBe(`Unknown service: ${nowhere} (services are created in oncall)`);
   });
 
   it('Opsgenie: creates by alias, deduplicates, reports each request, acknowledges by id and closes by alias', async () => {

@@ -27,7 +27,7 @@ import { TestWorld, type Api } from './world.js';
 
 /** Which topics each service's consumer group reads (apps/<service>/src/service.ts `consumes`). */
 const CONSUMES: Record<ServiceName, TopicId[]> = {
-  'alert-ingest': ['incidents'],
+  'alert-ingest': ['incidents', 'directory'],
   oncall: ['incidents', 'directory'],
   notifier: ['pages', 'incidents', 'directory'],
   incidents: ['alerts', 'pages', 'notifications', 'directory'],

@@ -7,6 +7,7 @@ import { queryRows } from '#libs/database';
 import { Outbox, TimerRunner, Timers } from '#libs/messaging';
 import { InvalidInputError, NotFoundError } from '#libs/platform';
 import { AlertStates } from '../alerts/alert-states.js';
+import { KnownServices } from '../directory/services.js';
 import { isActive, type MaintenanceWindowInput } from './maintenance.js';
 
 const RELEASE = 'maintenance.release';
@@ -46,6 +47,7 @@ export class MaintenanceService implements OnModuleInit {
     private readonly timers: Timers,
     private readonly runner: TimerRunner,
     private readonly alerts: AlertStates,
+    private readonly services: KnownServices,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -77,7 +79,8 @@ export class MaintenanceService implements OnModuleInit {
     return view(await this.load(this.db.manager, id), this.clock.now());
   }
 
-  create(input: MaintenanceWindowInput, createdBy: string | null): Promise<MaintenanceWindowView> {
+  async create(input: MaintenanceWindowInput, createdBy: string | null): Promise<MaintenanceWindowView> {
+    await this.services.require(dedupe(input.serviceIds));
     return this.db.transaction(async (em) => {
       const id = randomUUID();
       await em.query(`INSERT INTO maintenance_windows (id, service_ids, starts_at, ends_at, description, created_by) VALUES ($1, $2::uuid[], $3, $4, $5, $6)`, [
@@ -92,7 +95,8 @@ export class MaintenanceService implements OnModuleInit {
     });
   }
 
-  update(id: string, input: MaintenanceWindowInput): Promise<MaintenanceWindowView> {
+  async update(id: string, input: MaintenanceWindowInput): Promise<MaintenanceWindowView> {
+    await this.services.require(dedupe(input.serviceIds));
     return this.db.transaction(async (em) => {
       const before = await this.load(em, id, true);
       await em.query(

@@ -16,9 +16,18 @@ export class IngestStateRule1765000000000 implements MigrationInterface {
     await q.query(`UPDATE alerts SET last_occurrence = occurrence WHERE occurrence IS NOT NULL`);
     // Alerts held by a maintenance window, found when a window ends (few rows: a partial index).
     await q.query(`CREATE INDEX alerts_held_in_maintenance ON alerts (service_id) WHERE in_maintenance AND status <> 'resolved'`);
+    // oncall's services, as the directory topic announces them: a maintenance window must name real ones.
+    await q.query(`
+      CREATE TABLE services (
+        id uuid PRIMARY KEY,
+        name text NOT NULL,
+        deleted boolean NOT NULL DEFAULT false,
+        updated_at timestamptz NOT NULL
+      )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE services');
     await q.query('DROP INDEX alerts_held_in_maintenance');
     await q.query('ALTER TABLE alerts DROP COLUMN last_occurrence, DROP COLUMN resolved_by');
   }
