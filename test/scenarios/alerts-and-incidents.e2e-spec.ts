@@ -60,6 +60,25 @@ describe('scenarios: no recurrence is ever swallowed', () => {
     await expectOk(sys.incidents.post(`/api/v1/incidents/${third.id}/resolve`));
   });
 
+  it('by phone call: 4 acknowledges, 6 resolves, and the alert is freed so the next trigger calls again', async () => {
+    const kai = await sys.person('Kai', { voice: true });
+    const svc = await sys.service('Ledger', { steps: [{ delayMinutes: 5, targets: [kai] }] });
+    await svc.trigger('ledger-lag', 'Ledger replication lag');
+    const call = await kai.expectCall(/Ledger replication lag/);
+    await call.press('4', /acknowledged/i);
+    await svc.incident('Ledger replication lag', 'acknowledged');
+    await call.press('6', /resolved/i);
+    const first = await svc.incident('Ledger replication lag', 'resolved');
+    expect(first.resolvedBy).toMatchObject({ userId: kai.id, source: 'voice' });
+    await eventually(async () => (await svc.alerts('ledger-lag'))[0]?.status === 'resolved', { what: 'the alert resolved with its incident' });
+    await sys.advanceMinutes(1);
+    await svc.trigger('ledger-lag', 'Ledger replication lag');
+    await kai.expectCall(/Ledger replication lag/);
+    const second = await svc.incident('Ledger replication lag', 'triggered');
+    expect(second.number).toBeGreaterThan(first.number);
+    await expectOk(sys.incidents.post(`/api/v1/incidents/${second.id}/resolve`));
+  });
+
   it('an incident auto-resolved after inactivity frees its alert: the problem firing again pages once', async () => {
     const { dana, svc } = await world('Queue', { autoResolveTimeoutSeconds: 600 });
     await svc.trigger('queue-depth', 'Queue depth above 10k');
