@@ -53,6 +53,8 @@ const processes = SERVICES.map(
       env: {
         NODE_ENV: 'development',
         PORT: String(ports[name]),
+        // The local stack serves this machine only (KLAXON_HOST=0.0.0.0 to serve others, on a network you trust).
+        HOST: process.env.KLAXON_HOST ?? '127.0.0.1',
         DATABASE_URL: `${pg.baseUrl}/${dbPrefix}_${name.replace('-', '_')}`,
         KAFKA_BROKERS: kafka.brokers,
         AUTH_SECRET: secrets.authSecret,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,9 @@ import { oncallService } from '../../apps/oncall/src/service.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const services = { 'alert-ingest': ingestService, oncall: oncallService, notifier: notifierService, incidents: incidentsService };
 
+/** What an operator creates before the first start, as the deploy docs say (openssl rand -base64 48). */
+const operatorSecret = (): string => randomBytes(36).toString('base64');
+
 describe('deployment files', () => {
   it('docker-compose.yml gives each service a valid environment, a health check and the right entry point', () => {
     const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
@@ -24,11 +28,19 @@ describe('deployment files', () => {
       expect(svc).toBeDefined();
       expect(svc.command).toContain(`dist/apps/${name}/src/main.js`);
       expect(svc.healthcheck.test.join(' ')).toContain('/health/ready');
+      const raw = svc.environment as Record<string, string>;
+      // Secrets have no default: Compose refuses to start until the operator sets them (${VAR:?message}).
+      for (const name of ['AUTH_SECRET', 'BOOTSTRAP_ADMIN_TOKEN']) expect(raw[name]).toMatch(/^\$\{KLAXON_\w+:\?[^}]+\}$/);
+      expect(String(raw.DATABASE_URL)).toContain('${KLAXON_DB_PASSWORD}');
+      const supplied: Record<string, string> = { KLAXON_AUTH_SECRET: operatorSecret(), KLAXON_ADMIN_TOKEN: operatorSecret(), KLAXON_DB_PASSWORD: 'x' };
       const env = Object.fromEntries(
-        Object.entries(svc.environment as Record<string, string>).map(([k, v]) => [k, String(v).replace(/\$\{\w+:-([^}]*)\}/, '$1')]),
+        Object.entries(raw).map(([k, v]) => [k, String(v).replace(/\$\{(\w+)(:[?-][^}]*)?\}/g, (_, name: string) => supplied[name]!)]),
       );
       expect(() => parseConfig(def.env, env)).not.toThrow();
+      // Published on the loopback interface only.
+      expect(svc.ports.every((p: string) => p.startsWith('127.0.0.1:'))).toBe(true);
     }
+    expect(compose.services.postgres.environment.POSTGRES_PASSWORD).toMatch(/^\$\{KLAXON_DB_PASSWORD:\?/);
     expect(compose.services.kafka.environment.KAFKA_PROCESS_ROLES).toBe('broker,controller');
   });
 
@@ -39,7 +51,15 @@ describe('deployment files', () => {
       .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
       .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()));
     const configMap = docs.find((d) => d.kind === 'ConfigMap').data;
-    const secret = docs.find((d) => d.kind === 'Secret').stringData;
+    // No Secret ships with a value: the operator creates klaxon-secrets (deploy/README.md).
+    expect(docs.filter((d) => d.kind === 'Secret')).toEqual([]);
+    const secret: Record<string, string> = {
+      AUTH_SECRET: operatorSecret(),
+      BOOTSTRAP_ADMIN_TOKEN: operatorSecret(),
+      ...Object.fromEntries(
+        ['ALERT_INGEST', 'ONCALL', 'NOTIFIER', 'INCIDENTS'].map((s) => [`DATABASE_URL_${s}`, `postgres://klaxon:pw@db:5432/klaxon_${s.toLowerCase()}`]),
+      ),
+    };
     for (const [name, def] of Object.entries(services)) {
       const deployment = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name);
       const container = deployment.spec.template.spec.containers[0];
@@ -47,7 +67,10 @@ describe('deployment files', () => {
       expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
       expect(container.livenessProbe.httpGet.path).toBe('/health/live');
       const env: Record<string, string> = { ...configMap };
-      for (const e of container.env) env[e.name] = e.value ?? secret[e.valueFrom.secretKeyRef.key];
+      for (const e of container.env) {
+        if (e.valueFrom) expect(e.valueFrom.secretKeyRef.name).toBe('klaxon-secrets');
+        env[e.name] = e.value ?? secret[e.valueFrom.secretKeyRef.key]!;
+      }
       expect(() => parseConfig(def.env, env)).not.toThrow();
     }
   });

@@ -1,17 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { portOpen, startKafka, stopKafka } from '../../deploy/local/runtime.js';
-import { Api, REPO_ROOT, TestWorld, createPagingWorld, eventually, freePort, pdTrigger, queryDb } from '#libs/testing';
+import { Api, REPO_ROOT, TestWorld, createPagingWorld, eventually, freePort, pdTrigger, queryDb, runServiceOnce } from '#libs/testing';
 import { oncallService } from '../../apps/oncall/src/service.js';
-
-function runService(name: string, env: Record<string, string>) {
-  return spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist/apps', name, 'src/main.js')], {
-    env: { PATH: process.env.PATH!, ...env },
-    encoding: 'utf8',
-    timeout: 20000,
-  });
-}
 
 describe('operations: configuration errors, health, and Kafka outages', () => {
   const world = new TestWorld();
@@ -19,7 +11,7 @@ describe('operations: configuration errors, health, and Kafka outages', () => {
 
   it('stops a service with one clear line naming a bad variable', () => {
     const env = world.env('oncall', { KAFKA_BROKERS: 'kafka-without-port' });
-    const res = runService('oncall', env);
+    const res = runServiceOnce('oncall', env);
     expect(res.status).toBe(1);
     expect(res.stderr.trim().split('\n')).toEqual([
       'oncall: configuration error: KAFKA_BROKERS is invalid: must be a comma-separated list of host:port, e.g. 127.0.0.1:9092 (got "kafka-without-port")',
@@ -28,11 +20,11 @@ describe('operations: configuration errors, health, and Kafka outages', () => {
 
   it('names a missing variable, and never prints a secret it rejects', () => {
     const { DATABASE_URL: _, ...withoutDb } = world.env('incidents');
-    const missing = runService('incidents', withoutDb);
+    const missing = runServiceOnce('incidents', withoutDb);
     expect(missing.status).toBe(1);
     expect(missing.stderr.trim()).toBe('incidents: configuration error: DATABASE_URL is missing');
 
-    const short = runService('notifier', world.env('notifier', { AUTH_SECRET: 'hunter2-too-short' }));
+    const short = runServiceOnce('notifier', world.env('notifier', { AUTH_SECRET: 'hunter2-too-short' }));
     expect(short.status).toBe(1);
     expect(short.stderr).toContain('AUTH_SECRET is invalid: must be at least 32 characters');
     expect(short.stderr).not.toContain('hunter2');

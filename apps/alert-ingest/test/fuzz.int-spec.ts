@@ -1,3 +1,5 @@
+import pg from 'pg';
+import { eventually } from '#libs/testing';
 import { startIngest, type Ingest } from './helpers.js';
 
 /** A small seeded generator, so a failure can be replayed. */
@@ -201,16 +203,28 @@ describe('overload: 503 with Retry-After so senders retry, and every 202 durable
 
   it('refuses what it cannot queue and keeps everything it accepted', async () => {
     const { key, serviceId } = await t.integration('events-api-v2');
-    const answers = await Promise.all(
-      Array.from({ length: 60 }, (_, i) =>
-        t.sender.post('/v2/enqueue', {
+    // The database stalls (another session holds the alerts table): writes wait, the queue fills.
+    // Waiting for the refusals, not for time, keeps this independent of how fast the machine is.
+    const blocker = new pg.Client({ connectionString: t.world.databaseUrl('alert-ingest') });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE alerts IN EXCLUSIVE MODE');
+    const settled: number[] = [];
+    const pending = Array.from({ length: 60 }, (_, i) =>
+      t.sender
+        .post('/v2/enqueue', {
           routing_key: key,
           event_action: 'trigger',
           dedup_key: `storm-${i}`,
           payload: { summary: `Storm ${i}`, source: 'x', severity: 'info' },
-        }),
-      ),
+        })
+        .then((a) => (settled.push(a.status), a)),
     );
+    // The writer holds one batch and the queue two requests at most: everything else is refused at once.
+    await eventually(async () => settled.filter((s) => s === 503).length >= 50, { what: 'the refusals while the database stalls', timeoutMs: 30000 });
+    await blocker.query('COMMIT');
+    await blocker.end();
+    const answers = await Promise.all(pending);
     const accepted = answers
       .filter((a) => a.status === 202)
       .map((a) => a.body.dedup_key)

@@ -98,13 +98,31 @@ export const NotifierEnv = CommonEnv.extend({
   /** How long acknowledge/resolve links in email and push stay valid (minutes). */
   LINK_TTL_MINUTES: z.coerce.number().int().min(1).max(10080).default(720),
   VERIFICATION_TTL_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
-}).refine(
-  (c) =>
-    [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER].every((v) => v === undefined) ||
-    [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER].every((v) => v !== undefined),
-  {
-    message: 'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (capture mode)',
-    path: ['TWILIO_ACCOUNT_SID'],
-  },
-);
+
+  /**
+   * The capture inbox (messages of channels without a provider, with SMS replies and keypresses as
+   * from the phone): `public` (the default outside production: the local demo), `admin` (an admin
+   * token), or `off` (the default with NODE_ENV=production; channels without a provider then fail,
+   * so a page moves on to the person's next contact method instead of landing where nobody reads).
+   */
+  CAPTURE_INBOX: z.enum(['off', 'admin', 'public']).optional(),
+})
+  .refine((c) => !(c.NODE_ENV === 'production' && c.CAPTURE_INBOX === 'public'), {
+    message: 'must be off or admin with NODE_ENV=production: the inbox shows live acknowledge links and codes, and answers as any phone',
+    path: ['CAPTURE_INBOX'],
+  })
+  .refine(
+    (c) =>
+      [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER].every((v) => v === undefined) ||
+      [c.TWILIO_ACCOUNT_SID, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM_NUMBER].every((v) => v !== undefined),
+    {
+      message: 'set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER, or none (capture mode)',
+      path: ['TWILIO_ACCOUNT_SID'],
+    },
+  );
 export type NotifierConfig = z.output<typeof NotifierEnv>;
+
+/** Who may use the capture inbox here (see CAPTURE_INBOX). */
+export function captureInbox(c: Pick<NotifierConfig, 'NODE_ENV' | 'CAPTURE_INBOX'>): 'off' | 'admin' | 'public' {
+  return c.CAPTURE_INBOX ?? (c.NODE_ENV === 'production' ? 'off' : 'public');
+}

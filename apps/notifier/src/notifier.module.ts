@@ -1,3 +1,4 @@
+import { InboxAccessGuard } from './inbox/inbox-access.guard.js';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { NotifierConfig } from './config.js';
 import { ContactMethodsController } from './contact-methods/contact-methods.controller.js';
@@ -45,6 +46,7 @@ export class NotifierModule {
         ResponderActionsService,
         RepliesService,
         TwilioSignatureGuard,
+        InboxAccessGuard,
         ContactMethodsService,
         RulesService,
         Retention,

@@ -33,6 +33,26 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses placeholder and published secrets with NODE_ENV=production, and says how to make one', () => {
+    const prod = { ...valid, NODE_ENV: 'production', AUTH_SECRET: 'k7Qp2vX9mL4nR8tY1wE6zA3bC5dF0gHj' };
+    expect(parseConfig(CommonEnv, prod).NODE_ENV).toBe('production');
+    for (const placeholder of [
+      'change-me-change-me-change-me-change-me',
+      'replace-with-64-random-hex-characters-replace-with-64-random-hex',
+      'x'.repeat(32),
+      'test-secret-0123456789abcdef0123456789abcdef',
+    ]) {
+      expect(() => parseConfig(CommonEnv, { ...prod, AUTH_SECRET: placeholder })).toThrow(
+        'AUTH_SECRET is a placeholder or a well-known default, refused with NODE_ENV=production: generate one (openssl rand -base64 48) and keep it in a secret store',
+      );
+    }
+    expect(() => parseConfig(CommonEnv, { ...prod, BOOTSTRAP_ADMIN_TOKEN: 'change-me-admin-token-0123456789' })).toThrow(
+      /^BOOTSTRAP_ADMIN_TOKEN is a placeholder/,
+    );
+    // Outside production the same values start (the local stack and the tests make their own).
+    expect(parseConfig(CommonEnv, { ...valid, AUTH_SECRET: 'change-me-change-me-change-me-change-me' }).AUTH_SECRET).toHaveLength(39);
+  });
+
   it('treats empty strings as unset and refuses a test clock outside tests', () => {
     expect(parseConfig(CommonEnv, { ...valid, KAFKA_TOPIC_PREFIX: '' }).KAFKA_TOPIC_PREFIX).toBe('');
     expect(() => parseConfig(CommonEnv, { ...valid, TEST_CLOCK: 'true', NODE_ENV: 'production' })).toThrow(/TEST_CLOCK is set but NODE_ENV is not "test"/);

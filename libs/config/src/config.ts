@@ -46,6 +46,8 @@ export const CommonEnv = z.object({
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters (it signs API tokens and links)'),
   /** Accepted as an admin bearer token so the first user can be created; unset it once real tokens exist. */
   BOOTSTRAP_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** A bearer token for Prometheus to scrape /metrics with; with NODE_ENV=production /metrics needs it (or an admin token). */
+  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   MIGRATE_ON_START: bool.default(true),
   /** Lets a test fast-forward this process's clock over HTTP. Refused unless NODE_ENV=test. */
   TEST_CLOCK: bool.default(false),
@@ -71,6 +73,15 @@ export function parseConfig<S extends z.ZodObject>(schema: S, env: Record<string
     const cfg = result.data as z.output<S> & Partial<CommonConfig>;
     if (cfg.TEST_CLOCK && cfg.NODE_ENV !== 'test')
       throw new ConfigError('TEST_CLOCK is set but NODE_ENV is not "test": a controllable clock is for tests only');
+    if (cfg.NODE_ENV === 'production') {
+      for (const name of SECRETS) {
+        const value = (cfg as Record<string, unknown>)[name];
+        if (typeof value === 'string' && isPlaceholderSecret(value))
+          throw new ConfigError(
+            `${name} is a placeholder or a well-known default, refused with NODE_ENV=production: generate one (openssl rand -base64 48) and keep it in a secret store`,
+          );
+      }
+    }
     return cfg;
   }
   const issue = result.error.issues[0]!;
@@ -78,6 +89,21 @@ export function parseConfig<S extends z.ZodObject>(schema: S, env: Record<string
   const got = env[name];
   const message = got === undefined || got === '' ? `${name} is missing` : `${name} is invalid: ${issue.message}`;
   throw new ConfigError(got === undefined || got === '' ? `${message}${hint(issue)}` : `${message} (got "${redactValue(name, got)}")`);
+}
+
+/** Variables that grant power: in production none may be a placeholder or a value published anywhere. */
+const SECRETS = ['AUTH_SECRET', 'BOOTSTRAP_ADMIN_TOKEN', 'TWILIO_AUTH_TOKEN', 'METRICS_TOKEN'];
+
+/**
+ * A value nobody should run production on: the words people put in examples (change-me, replace,
+ * example, placeholder, secret, password, test…), sequences such as 0123456789, or text
+ * with too little variety to have come from a random generator (fewer than 10 distinct characters).
+ */
+export function isPlaceholderSecret(value: string): boolean {
+  const v = value.toLowerCase();
+  if (/change.?me|replace|example|placeholder|dummy|default|secret|password|passw0rd|insecure|^test|sample/.test(v)) return true;
+  if (/(0123456789|abcdef0123|123456|abcdefgh|qwerty)/.test(v)) return true;
+  return new Set(value).size < 10;
 }
 
 function hint(issue: z.core.$ZodIssue): string {

@@ -1,6 +1,19 @@
-import { Controller, Get, Header, HttpCode, Inject, Post, Res, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  Post,
+  Req,
+  Res,
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Body } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { Public } from '#libs/auth';
 import { CLOCK, OffsetClock, type Clock } from '#libs/clock';
@@ -31,17 +44,46 @@ export class HealthController {
   }
 }
 
+/**
+ * Prometheus metrics. Open in local use; with NODE_ENV=production, or wherever METRICS_TOKEN is set,
+ * a scraper sends `Authorization: Bearer <METRICS_TOKEN>` (Prometheus: `authorization: {credentials: …}`)
+ * or an admin token: the metrics say what the system is doing and to whom.
+ */
 @Controller()
 @Public()
 export class MetricsController {
-  constructor(@Inject(METRICS) private readonly metrics: Metrics) {}
+  private readonly scrapeDigest?: Buffer;
+  private readonly open: boolean;
+
+  constructor(
+    @Inject(METRICS) private readonly metrics: Metrics,
+    @Inject(RUNTIME) private readonly runtime: Runtime,
+  ) {
+    const { METRICS_TOKEN, NODE_ENV } = runtime.config;
+    if (METRICS_TOKEN) this.scrapeDigest = sha256(METRICS_TOKEN);
+    this.open = !METRICS_TOKEN && NODE_ENV !== 'production';
+  }
 
   @Get('metrics')
   @Header('Cache-Control', 'no-store')
-  async scrape(@Res() res: Response): Promise<void> {
+  async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
+    if (!this.open) await this.authorize(req.headers.authorization);
     res.setHeader('Content-Type', this.metrics.registry.contentType);
     res.send(await this.metrics.registry.metrics());
   }
+
+  private async authorize(header: string | undefined): Promise<void> {
+    const token = header && /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    if (!token) throw new UnauthorizedException('Metrics need a token here: send "Authorization: Bearer <METRICS_TOKEN or an admin token>"');
+    if (this.scrapeDigest && timingSafeEqual(sha256(token), this.scrapeDigest)) return;
+    const principal = await this.runtime.tokens.verify(token);
+    if ('error' in principal) throw new UnauthorizedException(`Bearer token rejected: ${principal.error}`);
+    if (principal.role !== 'admin') throw new ForbiddenException('Metrics need METRICS_TOKEN or the admin role');
+  }
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
 }
 
 const Advance = z.object({

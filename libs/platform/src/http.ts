@@ -54,7 +54,8 @@ export function requestContext(metrics: Metrics, logger: Logger): express.Reques
       res.setHeader(CORRELATION_HEADER, currentCorrelationId()!);
       const started = process.hrtime.bigint();
       res.on('finish', () => {
-        const route = (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? 'unmatched' : req.path);
+        // Route templates only: a path a sender made up (or an integration key in it) never becomes a label.
+        const route = (req.route?.path as string | undefined) ?? 'unmatched';
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
         metrics.httpDuration.observe({ method: req.method, route }, seconds);

@@ -1,3 +1,4 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -187,4 +188,13 @@ export class TestWorld {
       await admin.disconnect();
     }
   }
+}
+
+/** Runs a built service once with only this environment and waits for it to exit (configuration errors). */
+export function runServiceOnce(name: ServiceName, env: Record<string, string>): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist/apps', name, 'src/main.js')], {
+    env: { PATH: process.env.PATH!, ...env },
+    encoding: 'utf8',
+    timeout: 20000,
+  });
 }

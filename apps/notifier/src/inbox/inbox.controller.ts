@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, NotFoundException, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +9,7 @@ import { CLOCK, type Clock } from '#libs/clock';
 import type { Channel } from '../providers/channel.js';
 import { ProviderRegistry } from '../providers/providers.js';
 import { RepliesService, type VoiceAnswer } from '../replies/replies.service.js';
+import { InboxAccessGuard } from './inbox-access.guard.js';
 import { renderInbox, type InboxMessage } from './inbox-page.js';
 
 const InboxQuery = z.strictObject({
@@ -32,11 +33,13 @@ const NotificationId = z.uuid({ message: 'must be a notification id' });
  * The capture inbox: what Klaxon would have sent on each channel that has no provider set up,
  * readable by a person at /inbox and by tests at /api/v1/inbox. There an SMS can be answered as if
  * from the phone and a call's keys pressed, which act exactly as Twilio's webhooks would. It is
- * for local use and public, so a new user sees (and acknowledges) their first page without a
- * token; with real providers configured it holds nothing and answers nothing.
+ * for local use and public there, so a new user sees (and acknowledges) their first page without
+ * a token; with NODE_ENV=production it is off unless CAPTURE_INBOX=admin (InboxAccessGuard); with
+ * real providers configured it holds nothing and answers nothing.
  */
 @Controller()
 @Public()
+@UseGuards(InboxAccessGuard)
 export class InboxController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,

@@ -7,7 +7,7 @@ import { CONFIG } from '#libs/config';
 import { LOGGER, METRICS } from '#libs/platform';
 import type { Metrics } from '#libs/observability';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { NotifierConfig } from '../config.js';
+import { captureInbox, type NotifierConfig } from '../config.js';
 import { CaptureProvider } from './capture.provider.js';
 import { CHANNELS, type Channel } from './channel.js';
 import { CircuitBreaker } from './circuit-breaker.js';
@@ -24,16 +24,44 @@ export function twilioSettings(c: NotifierConfig): TwilioSettings | undefined {
   return { accountSid: c.TWILIO_ACCOUNT_SID, authToken: c.TWILIO_AUTH_TOKEN, from: c.TWILIO_FROM_NUMBER, apiUrl: c.TWILIO_API_URL };
 }
 
-/** The factory: each channel's real provider where its settings are present, the capture inbox otherwise. */
+/**
+ * The factory: each channel's real provider where its settings are present; otherwise the capture
+ * inbox, unless the inbox is off (production's default), where such a channel has no provider at
+ * all and its messages fail at once, so pages move on to the person's next contact method.
+ */
 export function createProviders(c: NotifierConfig, db: DataSource): Providers {
   const twilio = twilioSettings(c);
   const client = twilio ? createTwilioClient(twilio) : undefined;
+  const fallback = <C extends Channel>(channel: C): ChannelProvider<C> =>
+    captureInbox(c) === 'off' ? new MissingProvider(channel) : new CaptureProvider(db, channel);
   return {
-    email: c.SMTP_URL ? new SmtpEmailProvider(c.SMTP_URL, c.EMAIL_FROM) : new CaptureProvider(db, 'email'),
-    sms: twilio ? new TwilioSmsProvider(client!, twilio) : new CaptureProvider(db, 'sms'),
-    voice: twilio ? new TwilioVoiceProvider(client!, twilio) : new CaptureProvider(db, 'voice'),
-    push: c.FCM_SERVICE_ACCOUNT ? new FcmPushProvider({ serviceAccount: c.FCM_SERVICE_ACCOUNT, apiUrl: c.FCM_API_URL }) : new CaptureProvider(db, 'push'),
+    email: c.SMTP_URL ? new SmtpEmailProvider(c.SMTP_URL, c.EMAIL_FROM) : fallback('email'),
+    sms: twilio ? new TwilioSmsProvider(client!, twilio) : fallback('sms'),
+    voice: twilio ? new TwilioVoiceProvider(client!, twilio) : fallback('voice'),
+    push: c.FCM_SERVICE_ACCOUNT ? new FcmPushProvider({ serviceAccount: c.FCM_SERVICE_ACCOUNT, apiUrl: c.FCM_API_URL }) : fallback('push'),
   };
+}
+
+const SETTINGS: Record<Channel, string> = {
+  email: 'SMTP_URL',
+  sms: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER',
+  voice: 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER',
+  push: 'FCM_SERVICE_ACCOUNT',
+};
+
+/** A channel nobody set up, with the capture inbox off: every message fails permanently, saying what to set. */
+export class MissingProvider<C extends Channel> implements ChannelProvider<C> {
+  readonly name = 'none';
+
+  constructor(readonly channel: C) {}
+
+  send(): Promise<{ providerMessageId: string }> {
+    return Promise.reject(new ProviderError(`no ${this.channel} provider is configured (set ${SETTINGS[this.channel]})`, 'permanent'));
+  }
+
+  reconcile(): Promise<ReconcileResult> {
+    return Promise.resolve({ outcome: 'not-sent' });
+  }
 }
 
 /**
