@@ -18,6 +18,12 @@ describe('production defaults', () => {
     return env;
   };
   afterAll(() => world.close());
+  /** A user as oncall announces them (the services check tokens against their copy of the directory). */
+  const announceUser = async (role: 'responder' | 'admin'): Promise<string> => {
+    const userId = randomUUID();
+    await world.publish('user.upserted', userId, { userId, name: 'Rae', email: `rae-${userId.slice(0, 6)}@example.com`, timeZone: 'UTC', role });
+    return userId;
+  };
 
   it.each(['alert-ingest', 'oncall', 'notifier', 'incidents'] as const)(
     '%s refuses to start on a placeholder secret, in one line that never repeats it',
@@ -58,7 +64,7 @@ describe('production defaults', () => {
   it('CAPTURE_INBOX=admin: only an admin token reads it or answers as a phone', async () => {
     const notifier = await world.spawn('notifier', production('notifier', { CAPTURE_INBOX: 'admin' }));
     const tokens = new TokenService(secret);
-    const responder = await tokens.issue({ userId: randomUUID(), role: 'responder', tokenId: randomUUID(), expiresInSeconds: 600 });
+    const responder = await tokens.issue({ userId: await announceUser('responder'), role: 'responder', tokenId: randomUUID(), expiresInSeconds: 600 });
     const forged = await new TokenService(random()).issue({ userId: randomUUID(), role: 'admin', tokenId: randomUUID(), expiresInSeconds: 600 });
     expect((await new Api(notifier.url, null).get('/api/v1/inbox')).status).toBe(401);
     expect((await new Api(notifier.url, forged).get('/api/v1/inbox')).status).toBe(401);
@@ -74,7 +80,12 @@ describe('production defaults', () => {
     const scrape = random();
     const ingest = await world.spawn('alert-ingest', production('alert-ingest', { METRICS_TOKEN: scrape }));
     expect((await new Api(ingest.url, null).get('/metrics')).status).toBe(401);
-    const responder = await new TokenService(secret).issue({ userId: randomUUID(), role: 'responder', tokenId: randomUUID(), expiresInSeconds: 600 });
+    const responder = await new TokenService(secret).issue({
+      userId: await announceUser('responder'),
+      role: 'responder',
+      tokenId: randomUUID(),
+      expiresInSeconds: 600,
+    });
     expect((await new Api(ingest.url, responder).get('/metrics')).status).toBe(403);
     expect((await new Api(ingest.url, adminToken).get('/metrics')).status).toBe(200);
 

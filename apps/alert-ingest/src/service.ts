@@ -1,5 +1,5 @@
 import { MESSAGING_MIGRATIONS } from '#libs/messaging';
-import type { ServiceDefinition } from '#libs/platform';
+import { AUTH_MIGRATIONS, type ServiceDefinition } from '#libs/platform';
 import { checkIngestConfig, IngestEnv } from './config.js';
 import { IngestModule } from './ingest.module.js';
 import { intakeFastRoutes } from './fast-routes.js';
@@ -16,7 +16,7 @@ export const ingestService: ServiceDefinition<typeof IngestEnv> = {
     return IngestModule;
   },
   entities: [Integration],
-  migrations: [...MESSAGING_MIGRATIONS, IngestInitial1764300000000, IngestSources1764400000000, IngestStateRule1765000000000],
+  migrations: [...MESSAGING_MIGRATIONS, ...AUTH_MIGRATIONS, IngestInitial1764300000000, IngestSources1764400000000, IngestStateRule1765000000000],
   // incidents: an incident resolved anywhere resolves its alerts (the state rule); directory: the services.
   consumes: ['incidents', 'directory'],
   fastRoutes: intakeFastRoutes,

@@ -1,5 +1,5 @@
 import { MESSAGING_MIGRATIONS } from '#libs/messaging';
-import type { ServiceDefinition } from '#libs/platform';
+import { AUTH_MIGRATIONS, type ServiceDefinition } from '#libs/platform';
 import { AppModule } from './app.module.js';
 import { IncidentsEnv } from './config.js';
 import { Incident, TimelineEntry } from './incidents/incident.entity.js';
@@ -12,6 +12,12 @@ export const incidentsService: ServiceDefinition<typeof IncidentsEnv> = {
   env: IncidentsEnv,
   module: () => AppModule,
   entities: [Incident, TimelineEntry],
-  migrations: [...MESSAGING_MIGRATIONS, IncidentsInitial1764300000000, IncidentsLifecycle1764400000000, IncidentsServiceSettings1765000000000],
+  migrations: [
+    ...MESSAGING_MIGRATIONS,
+    ...AUTH_MIGRATIONS,
+    IncidentsInitial1764300000000,
+    IncidentsLifecycle1764400000000,
+    IncidentsServiceSettings1765000000000,
+  ],
   consumes: ['alerts', 'pages', 'notifications', 'directory'],
 };

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TokenService, type Role } from '#libs/auth';
 import { OffsetClock } from '#libs/clock';
-import { buildEvent, topicOf, type EventInput, type EventType } from '#libs/contracts';
-import { Api, KafkaTap, TEST_AUTH_SECRET, TestWorld, eventually, produceRaw, type TappedMessage } from '#libs/testing';
+import type { EventInput, EventType } from '#libs/contracts';
+import { Api, KafkaTap, TEST_AUTH_SECRET, TestWorld, eventually, type TappedMessage } from '#libs/testing';
 import { incidentsService } from '../src/service.js';
 
 /** Generous: the first events wait for the consumer to join its group, and the machine is shared. */
@@ -22,18 +22,8 @@ export interface ServiceOptions {
 }
 
 /** Publishes an event onto a world's real topic, as its producing service would. */
-export async function publish<T extends EventType>(world: TestWorld, type: T, key: string, data: EventInput<T>, occurredAt = new Date()): Promise<void> {
-  const event = buildEvent(type, key, data, { producer: 'test', correlationId: randomUUID(), occurredAt });
-  // Fresh topics on a busy shared broker may still be electing leaders: retriable errors are waited out.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await produceRaw(world.infra.brokers, topicOf(type, world.prefix), [{ key, value: JSON.stringify(event) }]);
-      return;
-    } catch (err) {
-      if (attempt >= 60 || !(err as { retriable?: boolean }).retriable) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+export function publish<T extends EventType>(world: TestWorld, type: T, key: string, data: EventInput<T>, occurredAt = new Date()): Promise<void> {
+  return world.publish(type, key, data, occurredAt);
 }
 
 /**

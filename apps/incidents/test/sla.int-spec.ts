@@ -111,7 +111,7 @@ describe('SLAs', () => {
       'set acknowledgeWithinMinutes, resolveWithinMinutes or both',
     );
     expect((await h.api.put(`/api/v1/services/${randomUUID()}/sla-policy`, { goals: [] })).status).toBe(404);
-    const responder = await h.as(randomUUID(), 'responder');
+    const responder = await h.as((await h.createUser('Rae')).id, 'responder');
     expect((await responder.put(`/api/v1/services/${serviceId}/sla-policy`, { goals: [] })).status).toBe(403);
   });
 });

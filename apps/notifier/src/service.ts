@@ -1,5 +1,5 @@
 import { MESSAGING_MIGRATIONS } from '#libs/messaging';
-import type { ServiceDefinition } from '#libs/platform';
+import { AUTH_MIGRATIONS, type ServiceDefinition } from '#libs/platform';
 import { NotifierEnv } from './config.js';
 import { NotifierInitial1764300000000 } from './migrations/1764300000000-notifier-initial.js';
 import { NotifierChannels1764600000000 } from './migrations/1764600000000-notifier-channels.js';
@@ -11,6 +11,6 @@ export const notifierService: ServiceDefinition<typeof NotifierEnv> = {
   env: NotifierEnv,
   module: (config) => NotifierModule.forConfig(config),
   entities: [],
-  migrations: [...MESSAGING_MIGRATIONS, NotifierInitial1764300000000, NotifierChannels1764600000000, NotifierStatusUpdates1764700000000],
+  migrations: [...MESSAGING_MIGRATIONS, ...AUTH_MIGRATIONS, NotifierInitial1764300000000, NotifierChannels1764600000000, NotifierStatusUpdates1764700000000],
   consumes: ['pages', 'incidents', 'directory'],
 };

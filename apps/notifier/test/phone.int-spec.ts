@@ -55,7 +55,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
 
     // Another responder can neither see nor change Dana's contact methods; Dana can.
     const tokens = new TokenService(TEST_AUTH_SECRET);
-    const sam = await tokens.issue({ userId: randomUUID(), role: 'responder', tokenId: randomUUID(), expiresInSeconds: 600 });
+    const sam = await tokens.issue({ userId: (await h.user('Sam')).id, role: 'responder', tokenId: randomUUID(), expiresInSeconds: 600 });
     expect((await h.api.as(sam).get(`/api/v1/users/${dana.id}/contact-methods`)).status).toBe(403);
     expect((await h.api.as(sam).post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'email', value: 'sam@example.com' })).status).toBe(403);
     const own = await tokens.issue({ userId: dana.id, role: 'responder', tokenId: randomUUID(), expiresInSeconds: 600 });

@@ -1,10 +1,11 @@
 import { MESSAGING_MIGRATIONS } from '#libs/messaging';
-import type { ServiceDefinition } from '#libs/platform';
+import { AUTH_MIGRATIONS, type ServiceDefinition } from '#libs/platform';
 import { OncallEnv } from './config.js';
 import { EscalationPolicy } from './escalation/policy.entity.js';
 import { OncallInitial1764300000000 } from './migrations/1764300000000-oncall-initial.js';
 import { OncallTeamsSchedules1764400000000 } from './migrations/1764400000000-oncall-teams-schedules.js';
 import { OncallAutomaticReviews1765000000000 } from './migrations/1765000000000-oncall-automatic-reviews.js';
+import { OncallApiTokens1765000000002 } from './migrations/1765000000002-oncall-api-tokens.js';
 import { OncallModule } from './oncall.module.js';
 import { Service } from './services/service.entity.js';
 import { User } from './users/user.entity.js';
@@ -14,7 +15,14 @@ export const oncallService: ServiceDefinition<typeof OncallEnv> = {
   env: OncallEnv,
   module: () => OncallModule,
   entities: [User, Service, EscalationPolicy],
-  migrations: [...MESSAGING_MIGRATIONS, OncallInitial1764300000000, OncallTeamsSchedules1764400000000, OncallAutomaticReviews1765000000000],
+  migrations: [
+    ...MESSAGING_MIGRATIONS,
+    ...AUTH_MIGRATIONS,
+    OncallInitial1764300000000,
+    OncallTeamsSchedules1764400000000,
+    OncallAutomaticReviews1765000000000,
+    OncallApiTokens1765000000002,
+  ],
   // incidents: escalation; directory: maintenance windows from alert-ingest.
   consumes: ['incidents', 'directory'],
 };

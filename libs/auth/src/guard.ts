@@ -27,12 +27,23 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
 
 export const TOKEN_SERVICE = Symbol('KLAXON_TOKEN_SERVICE');
 
+/**
+ * What a valid signature cannot tell: whether the token was revoked, and what its user may do now
+ * (deleted, or demoted since it was issued). Each service answers from its own copy of the
+ * directory, with no call to another service.
+ */
+export interface PrincipalCheck {
+  check(principal: Principal): Promise<Principal | { error: string }>;
+}
+export const PRINCIPAL_CHECK = Symbol('KLAXON_PRINCIPAL_CHECK');
+
 /** Global guard: every HTTP route needs a bearer token unless marked @Public(). */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(TOKEN_SERVICE) private readonly tokens: TokenService,
+    @Inject(PRINCIPAL_CHECK) private readonly principals: PrincipalCheck,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -44,7 +55,8 @@ export class AuthGuard implements CanActivate {
     if (!header) throw new UnauthorizedException('Missing bearer token: send "Authorization: Bearer <token>"');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new UnauthorizedException('Authorization header must be "Bearer <token>"');
-    const result = await this.tokens.verify(match[1]!);
+    const verified = await this.tokens.verify(match[1]!);
+    const result = 'error' in verified || verified.userId === null ? verified : await this.principals.check(verified);
     if ('error' in result) throw new UnauthorizedException(`Bearer token rejected: ${result.error}`);
     const need = this.reflector.getAllAndOverride<Role>(ROLE, targets) ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'admin');
     if (!roleAtLeast(result.role, need)) {

@@ -54,7 +54,13 @@ export class TokenService {
       return { userId: null, role: 'admin', tokenId: 'bootstrap' };
     }
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      // A token must say who, which token and until when: one without an expiry is refused.
+      const { payload } = await jwtVerify(token, this.key, {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['HS256'],
+        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+      });
       const role = payload.role;
       if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role) || !payload.sub || !payload.jti) {
         return { error: 'token is not a Klaxon API token' };

@@ -186,6 +186,8 @@ export const UserUpserted = z.object({
   role: Role,
 });
 export const UserDeleted = z.object({ userId: id });
+/** An API token was revoked: every service refuses it from now on (until it would have expired anyway). */
+export const TokenRevoked = z.object({ tokenId: id, userId: id, expiresAt: isoTime });
 
 export const TeamUpserted = z.object({
   teamId: id,
@@ -286,6 +288,7 @@ export const Events = {
 
   'user.upserted': event('directory', UserUpserted),
   'user.deleted': event('directory', UserDeleted),
+  'token.revoked': event('directory', TokenRevoked),
   'team.upserted': event('directory', TeamUpserted),
   'team.deleted': event('directory', TeamDeleted),
   'maintenance.upserted': event('directory', MaintenanceWindowUpserted),

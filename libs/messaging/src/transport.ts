@@ -196,8 +196,12 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
             );
             if (inserted.length === 0) return 'duplicate' as const;
             const ctx = new EventContext([envelope, manager, topic, partition, message.offset]);
-            const result = await handler(envelope.data, ctx);
-            await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+            // Several handlers of one event type in a service (the platform's directory copy and the
+            // service's own) run one after another, in the same transaction.
+            for (let h: typeof handler | undefined = handler; h; h = h.next) {
+              const result = await h(envelope.data, ctx);
+              await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+            }
             crashPoint(`consumer.${envelope.type}.before-commit`);
             return 'handled' as const;
           });

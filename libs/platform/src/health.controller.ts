@@ -15,7 +15,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Body } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { Public } from '#libs/auth';
+import { PRINCIPAL_CHECK, Public, type PrincipalCheck } from '#libs/auth';
 import { CLOCK, OffsetClock, type Clock } from '#libs/clock';
 import type { Metrics } from '#libs/observability';
 import { METRICS, RUNTIME } from './tokens.js';
@@ -58,6 +58,7 @@ export class MetricsController {
   constructor(
     @Inject(METRICS) private readonly metrics: Metrics,
     @Inject(RUNTIME) private readonly runtime: Runtime,
+    @Inject(PRINCIPAL_CHECK) private readonly principals: PrincipalCheck,
   ) {
     const { METRICS_TOKEN, NODE_ENV } = runtime.config;
     if (METRICS_TOKEN) this.scrapeDigest = sha256(METRICS_TOKEN);
@@ -76,7 +77,8 @@ export class MetricsController {
     const token = header && /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     if (!token) throw new UnauthorizedException('Metrics need a token here: send "Authorization: Bearer <METRICS_TOKEN or an admin token>"');
     if (this.scrapeDigest && timingSafeEqual(sha256(token), this.scrapeDigest)) return;
-    const principal = await this.runtime.tokens.verify(token);
+    const verified = await this.runtime.tokens.verify(token);
+    const principal = 'error' in verified || verified.userId === null ? verified : await this.principals.check(verified);
     if ('error' in principal) throw new UnauthorizedException(`Bearer token rejected: ${principal.error}`);
     if (principal.role !== 'admin') throw new ForbiddenException('Metrics need METRICS_TOKEN or the admin role');
   }

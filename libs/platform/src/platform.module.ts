@@ -1,12 +1,13 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuthGuard, TOKEN_SERVICE } from '#libs/auth';
+import { AuthGuard, PRINCIPAL_CHECK, TOKEN_SERVICE } from '#libs/auth';
 import { CLOCK } from '#libs/clock';
 import { CONFIG } from '#libs/config';
 import { DailyJobs, Outbox, TimerRunner, Timers } from '#libs/messaging';
 import { HealthController, MetricsController, TestClockController } from './health.controller.js';
 import { KlaxonExceptionFilter, validationPipe } from './http.js';
+import { DirectoryPrincipals, DirectoryPrincipalsController } from './principals.js';
 import type { Runtime } from './runtime.js';
 import { KAFKA, LOGGER, METRICS, PRODUCER, RUNTIME } from './tokens.js';
 
@@ -28,6 +29,7 @@ export class PlatformModule {
       { provide: KAFKA, useValue: runtime.kafka },
       { provide: PRODUCER, useValue: runtime.producer },
       { provide: TOKEN_SERVICE, useValue: runtime.tokens },
+      { provide: PRINCIPAL_CHECK, useValue: new DirectoryPrincipals(runtime.dataSource) },
       { provide: Outbox, useValue: runtime.outbox },
       { provide: Timers, useValue: runtime.timers },
       { provide: TimerRunner, useValue: runtime.timerRunner },
@@ -44,7 +46,7 @@ export class PlatformModule {
           dataSourceFactory: async () => runtime.dataSource,
         }),
       ],
-      controllers: [HealthController, MetricsController, ...(runtime.config.TEST_CLOCK ? [TestClockController] : [])],
+      controllers: [HealthController, MetricsController, DirectoryPrincipalsController, ...(runtime.config.TEST_CLOCK ? [TestClockController] : [])],
       providers,
       exports: [
         ...providers.filter((p) => 'provide' in p && typeof p.provide !== 'string').map((p) => (p as { provide: unknown }).provide as symbol),

@@ -2,13 +2,14 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { topicName, type TopicId } from '#libs/contracts';
+import { randomUUID } from 'node:crypto';
+import { buildEvent, topicName, topicOf, type EventInput, type EventType, type TopicId } from '#libs/contracts';
 import { ensureTopics } from '#libs/messaging';
 import { ServiceProcess, type ServiceName } from '#libs/devstack';
 import { startService, type RunningService, type ServiceDefinition, type StartOptions } from '#libs/platform';
 import type { Clock } from '#libs/clock';
 import { TEST_ADMIN_TOKEN, TEST_AUTH_SECRET, testInfra, uniqueId, type TestInfra } from './infra.js';
-import { KafkaTap } from './kafka-tap.js';
+import { KafkaTap, produceRaw } from './kafka-tap.js';
 
 // libs/testing/src in the sources (jest), dist/libs/testing/src when built (benchmarks).
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -130,6 +131,21 @@ export class TestWorld {
     // The port may change when the test restarts the process, so the client is made on each use.
     Object.defineProperty(proc, 'api', { get: () => new Api(proc.url) });
     return proc as ServiceProcess & { api: Api };
+  }
+
+  /** Publishes an event onto this world's topic as its producing service would (retrying while fresh topics elect leaders). */
+  async publish<T extends EventType>(type: T, key: string, data: EventInput<T>, occurredAt = new Date()): Promise<void> {
+    const event = buildEvent(type, key, data, { producer: 'test', correlationId: randomUUID(), occurredAt });
+    // Fresh topics on a busy shared broker may still be electing leaders: retriable errors are waited out.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await produceRaw(this.infra.brokers, topicOf(type, this.prefix), [{ key, value: JSON.stringify(event) }]);
+        return;
+      } catch (err) {
+        if (attempt >= 60 || !(err as { retriable?: boolean }).retriable) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   async tap(...topics: TopicId[]): Promise<KafkaTap> {

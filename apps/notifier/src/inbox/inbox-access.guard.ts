@@ -1,6 +1,6 @@
 import { ForbiddenException, Inject, Injectable, NotFoundException, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { TOKEN_SERVICE, type TokenService } from '#libs/auth';
+import { PRINCIPAL_CHECK, TOKEN_SERVICE, type PrincipalCheck, type TokenService } from '#libs/auth';
 import { CONFIG } from '#libs/config';
 import { captureInbox, type NotifierConfig } from '../config.js';
 
@@ -13,6 +13,7 @@ export class InboxAccessGuard implements CanActivate {
   constructor(
     @Inject(CONFIG) private readonly config: NotifierConfig,
     @Inject(TOKEN_SERVICE) private readonly tokens: TokenService,
+    @Inject(PRINCIPAL_CHECK) private readonly principals: PrincipalCheck,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -22,7 +23,8 @@ export class InboxAccessGuard implements CanActivate {
     const header = ctx.switchToHttp().getRequest<Request>().headers.authorization;
     const token = header && /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     if (!token) throw new UnauthorizedException('The capture inbox needs an admin token here: send "Authorization: Bearer <token>"');
-    const principal = await this.tokens.verify(token);
+    const verified = await this.tokens.verify(token);
+    const principal = 'error' in verified || verified.userId === null ? verified : await this.principals.check(verified);
     if ('error' in principal) throw new UnauthorizedException(`Bearer token rejected: ${principal.error}`);
     if (principal.role !== 'admin') throw new ForbiddenException(`The capture inbox needs the admin role; your token has ${principal.role}`);
     return true;

@@ -14,5 +14,8 @@ export const UpdateUser = CreateUser.partial();
 export type UpdateUser = z.output<typeof UpdateUser>;
 
 export const IssueToken = z.strictObject({
-  expiresInDays: z.number().int().min(1).max(3650).default(90),
+  /** At most a year: a token is a credential, and long-lived ones are how credentials leak for good. */
+  expiresInDays: z.number().int().min(1).max(365).default(90),
+  /** What it is for ("Grafana", "Terraform"), shown in the list. */
+  name: z.string().trim().max(200).default(''),
 });

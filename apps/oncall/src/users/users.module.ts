@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TeamsModule } from '../teams/teams.module.js';
+import { TokenUseInterceptor } from './token-use.interceptor.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
 
-@Module({ imports: [TeamsModule], controllers: [UsersController], providers: [UsersService] })
+@Module({ imports: [TeamsModule], controllers: [UsersController], providers: [UsersService, { provide: APP_INTERCEPTOR, useClass: TokenUseInterceptor }] })
 export class UsersModule {}

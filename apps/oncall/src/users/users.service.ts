@@ -6,10 +6,20 @@ import { TOKEN_SERVICE, TokenService } from '#libs/auth';
 import { CLOCK, type Clock } from '#libs/clock';
 import { Outbox } from '#libs/messaging';
 import { queryRows } from '#libs/database';
-import { ConflictError, NotFoundError } from '#libs/platform';
+import { ConflictError, InvalidInputError, NotFoundError } from '#libs/platform';
 import { TeamsService } from '../teams/teams.service.js';
 import { User } from './user.entity.js';
 import type { CreateUser, UpdateUser } from './users.dto.js';
+
+export interface ApiTokenView {
+  id: string;
+  name: string;
+  role: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
 
 @Injectable()
 export class UsersService {
@@ -86,13 +96,57 @@ export class UsersService {
     });
   }
 
-  async issueToken(id: string, expiresInDays: number): Promise<{ token: string; tokenId: string; expiresAt: string }> {
+  /** Issues an API token for the user with their current role. The token is shown once; only its record is kept. */
+  async issueToken(id: string, input: { expiresInDays: number; name: string }): Promise<{ token: string; tokenId: string; expiresAt: string }> {
     const user = await this.get(id);
     const tokenId = randomUUID();
     const now = this.clock.now();
-    const seconds = expiresInDays * 86400;
+    const seconds = input.expiresInDays * 86400;
+    const expiresAt = new Date(now.getTime() + seconds * 1000);
     const token = await this.tokens.issue({ userId: user.id, role: user.role, tokenId, expiresInSeconds: seconds, now });
-    return { token, tokenId, expiresAt: new Date(now.getTime() + seconds * 1000).toISOString() };
+    await this.db.query(`INSERT INTO api_tokens (id, user_id, name, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      tokenId,
+      user.id,
+      input.name,
+      user.role,
+      now,
+      expiresAt,
+    ]);
+    return { token, tokenId, expiresAt: expiresAt.toISOString() };
+  }
+
+  /** A user's tokens, newest first: never the token, only what it is and its state. */
+  async listTokens(id: string): Promise<ApiTokenView[]> {
+    await this.get(id);
+    return queryRows<ApiTokenView>(
+      this.db,
+      `SELECT id, name, role, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"
+       FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC`,
+      [id],
+    );
+  }
+
+  /** Revokes a token: every service refuses it once it hears (token.revoked on the directory topic). */
+  async revokeToken(userId: string, tokenId: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const [token] = await queryRows<{ expires_at: Date; revoked_at: Date | null }>(
+        em,
+        'SELECT expires_at, revoked_at FROM api_tokens WHERE id = $1 AND user_id = $2 FOR UPDATE',
+        [tokenId, userId],
+      );
+      if (!token) throw new NotFoundError('API token', tokenId);
+      if (token.revoked_at) throw new InvalidInputError(`API token ${tokenId} was already revoked`);
+      await em.query('UPDATE api_tokens SET revoked_at = $2 WHERE id = $1', [tokenId, this.clock.now()]);
+      await this.outbox.publish(em, 'token.revoked', tokenId, { tokenId, userId, expiresAt: new Date(token.expires_at).toISOString() });
+    });
+  }
+
+  /** Notes when a token was last used (oncall sees the requests made to it). */
+  async noteTokenUsed(tokenId: string): Promise<void> {
+    await this.db.query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - interval '1 minute')", [
+      tokenId,
+      this.clock.now(),
+    ]);
   }
 
   private async assertEmailFree(em: EntityManager, email: string): Promise<void> {

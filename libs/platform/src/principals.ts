@@ -1,0 +1,98 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { roleAtLeast, type Principal, type PrincipalCheck } from '#libs/auth';
+import type { EventData } from '#libs/contracts';
+import { queryRows } from '#libs/database';
+import { OnEvent, type EventContext } from '#libs/messaging';
+
+/** How long a token of a user this service has not heard of yet waits for oncall's directory event. */
+const ARRIVAL_WAIT_MS = 3000;
+
+/**
+ * Every service's own copy of what tokens cannot say about themselves: each user's current role and
+ * whether they were deleted (user.upserted / user.deleted), and the tokens revoked before their
+ * expiry (token.revoked), all from the directory topic. The bearer-token guard consults it on every
+ * request, without calling another service: a revoked token, or one of a deleted user, is refused
+ * everywhere within moments; a demoted user's token acts with their new role.
+ */
+export class DirectoryPrincipals implements PrincipalCheck {
+  constructor(private readonly db: DataSource) {}
+
+  async check(p: Principal): Promise<Principal | { error: string }> {
+    const deadline = Date.now() + ARRIVAL_WAIT_MS;
+    for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
+      const [row] = await queryRows<{ role: Principal['role'] | null; deleted: boolean | null; revoked: boolean }>(
+        this.db,
+        `SELECT u.role, u.deleted, EXISTS (SELECT 1 FROM auth_revoked_tokens WHERE token_id = $2) AS revoked
+         FROM (SELECT 1) one LEFT JOIN auth_users u ON u.user_id = $1`,
+        [p.userId, p.tokenId],
+      );
+      if (row!.revoked) return { error: 'token was revoked' };
+      if (row!.deleted) return { error: 'its user was deleted' };
+      if (row!.role) return roleAtLeast(row!.role, p.role) ? p : { ...p, role: row!.role };
+      // A user created a moment ago whose directory event is still on its way.
+      if (Date.now() + wait > deadline) return { error: 'its user is unknown here' };
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+@Controller()
+export class DirectoryPrincipalsController {
+  @OnEvent('user.upserted')
+  async onUserUpserted(@Payload() u: EventData<'user.upserted'>, @Ctx() ctx: EventContext): Promise<void> {
+    await ctx.manager.query(
+      `INSERT INTO auth_users (user_id, role, deleted, updated_at) VALUES ($1, $2, false, $3)
+       ON CONFLICT (user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = EXCLUDED.updated_at
+       WHERE auth_users.updated_at <= EXCLUDED.updated_at AND NOT auth_users.deleted`,
+      [u.userId, u.role, ctx.envelope.occurredAt],
+    );
+  }
+
+  @OnEvent('user.deleted')
+  async onUserDeleted(@Payload() u: EventData<'user.deleted'>, @Ctx() ctx: EventContext): Promise<void> {
+    await ctx.manager.query(
+      `INSERT INTO auth_users (user_id, role, deleted, updated_at) VALUES ($1, 'viewer', true, $2)
+       ON CONFLICT (user_id) DO UPDATE SET deleted = true, updated_at = greatest(auth_users.updated_at, EXCLUDED.updated_at)`,
+      [u.userId, ctx.envelope.occurredAt],
+    );
+  }
+
+  @OnEvent('token.revoked')
+  async onTokenRevoked(@Payload() t: EventData<'token.revoked'>, @Ctx() ctx: EventContext): Promise<void> {
+    await ctx.manager.query(`INSERT INTO auth_revoked_tokens (token_id, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+      t.tokenId,
+      t.userId,
+      t.expiresAt,
+    ]);
+  }
+}
+
+export class PlatformPrincipals1765000000001 implements MigrationInterface {
+  name = 'PlatformPrincipals1765000000001';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE auth_users (
+        user_id uuid PRIMARY KEY,
+        role text NOT NULL,
+        deleted boolean NOT NULL DEFAULT false,
+        updated_at timestamptz NOT NULL
+      )`);
+    await q.query(`
+      CREATE TABLE auth_revoked_tokens (
+        token_id uuid PRIMARY KEY,
+        user_id uuid NOT NULL,
+        expires_at timestamptz NOT NULL
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE auth_revoked_tokens');
+    await q.query('DROP TABLE auth_users');
+  }
+}
+
+/** Every service lists these (the directory copy behind the bearer-token guard). */
+export const AUTH_MIGRATIONS = [PlatformPrincipals1765000000001];

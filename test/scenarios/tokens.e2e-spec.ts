@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { eventually, expectOk, PagingSystem, TEST_AUTH_SECRET, type Api } from '#libs/testing';
+
+/**
+ * API tokens can be taken back: a revoked token, a deleted user's token, and a demoted user's
+ * admin rights stop working in every service (each checks its own copy of the directory, with no
+ * call to oncall on the request's path); tokens must expire, and are listed without their secret.
+ */
+describe('scenarios: API tokens are revocable everywhere', () => {
+  let sys: PagingSystem;
+  /** A read in each service's API, as the token's holder. */
+  const everywhere = (token: string, userId: string): Promise<number[]> =>
+    Promise.all(
+      (
+        [
+          [sys.oncall, '/api/v1/users'],
+          [sys.ingest, '/api/v1/alerts'],
+          [sys.notifier, `/api/v1/users/${userId}/contact-methods`],
+          [sys.incidents, '/api/v1/incidents'],
+        ] as [Api, string][]
+      ).map(async ([api, path]) => (await api.as(token).get(path)).status),
+    );
+
+  beforeAll(async () => {
+    sys = await PagingSystem.start();
+  });
+
+  afterAll(async () => {
+    await sys?.stop();
+  });
+
+  async function admin(name: string): Promise<{ id: string; token: string; tokenId: string }> {
+    const user = await expectOk(
+      sys.oncall.post('/api/v1/users', { name, email: `${name.toLowerCase()}-${randomUUID().slice(0, 6)}@example.com`, role: 'admin' }),
+    );
+    const issued = await expectOk(sys.oncall.post(`/api/v1/users/${user.id}/tokens`, { name: 'Terraform', expiresInDays: 30 }));
+    return { id: user.id, token: issued.token, tokenId: issued.tokenId };
+  }
+
+  it('a revoked token is refused by all four services; the list shows it revoked and never the token', async () => {
+    const ana = await admin('Ana');
+    expect(await everywhere(ana.token, ana.id)).toEqual([200, 200, 200, 200]);
+    expect((await sys.oncall.delete(`/api/v1/users/${ana.id}/tokens/${ana.tokenId}`)).status).toBe(204);
+    await eventually(async () => (await everywhere(ana.token, ana.id)).every((s) => s === 401), {
+      what: 'the token refused everywhere',
+    });
+    const refused = await sys.incidents.as(ana.token).get('/api/v1/incidents');
+    expect(refused.body.message).toBe('Bearer token rejected: token was revoked');
+    const list = await expectOk(sys.oncall.get(`/api/v1/users/${ana.id}/tokens`));
+    expect(list).toEqual([expect.objectContaining({ id: ana.tokenId, name: 'Terraform', role: 'admin', revokedAt: expect.any(String) })]);
+    expect(JSON.stringify(list)).not.toContain(ana.token);
+    expect((await sys.oncall.delete(`/api/v1/users/${ana.id}/tokens/${ana.tokenId}`)).status).toBe(400);
+  });
+
+  it("a deleted admin's token stops working everywhere, and cannot issue new tokens", async () => {
+    const ben = await admin('Ben');
+    expect(await everywhere(ben.token, ben.id)).toEqual([200, 200, 200, 200]);
+    expect((await sys.oncall.delete(`/api/v1/users/${ben.id}`)).status).toBe(204);
+    await eventually(async () => (await everywhere(ben.token, ben.id)).every((s) => s === 401), {
+      what: "the deleted user's token refused everywhere",
+    });
+    const other = await expectOk(sys.oncall.post('/api/v1/users', { name: 'Cy', email: `cy-${randomUUID().slice(0, 6)}@example.com` }));
+    const attempt = await sys.oncall.as(ben.token).post(`/api/v1/users/${other.id}/tokens`, {});
+    expect(attempt.status).toBe(401);
+    expect(attempt.body.message).toBe('Bearer token rejected: its user was deleted');
+  });
+
+  it("a demoted admin's token acts with the new role at once", async () => {
+    const dee = await admin('Dee');
+    const svc = await sys.service('Demotion check');
+    const window = { serviceIds: [svc.id], startsAt: sys.now().toISOString(), endsAt: new Date(sys.now().getTime() + 60_000).toISOString() };
+    expect(
+      (await sys.ingest.as(dee.token).post('/api/v1/integrations', { serviceId: svc.id, type: 'heartbeat', name: 'cron', config: { intervalSeconds: 600 } }))
+        .status,
+    ).toBe(201);
+    await expectOk(sys.oncall.patch(`/api/v1/users/${dee.id}`, { role: 'viewer' }));
+    await eventually(async () => (await sys.ingest.as(dee.token).post('/api/v1/maintenance-windows', window)).status === 403, {
+      what: 'the demoted token refused a responder action',
+    });
+    expect((await sys.incidents.as(dee.token).get('/api/v1/incidents')).status).toBe(200);
+    expect((await sys.oncall.as(dee.token).post('/api/v1/users', { name: 'Eve', email: 'eve@example.com' })).status).toBe(403);
+  });
+
+  it('a token without an expiry is refused, and none is issued for longer than a year', async () => {
+    const key = new TextEncoder().encode(TEST_AUTH_SECRET);
+    const forever = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer('klaxon')
+      .setAudience('klaxon-api')
+      .setSubject(randomUUID())
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .sign(key);
+    const res = await sys.incidents.as(forever).get('/api/v1/incidents');
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('Bearer token rejected: token is not valid');
+    expect((await sys.oncall.post(`/api/v1/users/${randomUUID()}/tokens`, { expiresInDays: 3650 })).status).toBe(400);
+  });
+});
