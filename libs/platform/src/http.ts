@@ -1,4 +1,12 @@
-import { type ArgumentsHost, BadRequestException, Catch, HttpException, StandardSchemaValidationPipe, type ExceptionFilter } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  BadRequestException,
+  Catch,
+  HttpException,
+  StandardSchemaValidationPipe,
+  type ExceptionFilter,
+  type ArgumentMetadata,
+} from '@nestjs/common';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { throwError } from 'rxjs';
 import type { Logger } from 'pino';
@@ -147,9 +155,40 @@ export function httpErrorName(status: number): string {
   return NAMES[status] ?? (status >= 500 ? 'Internal Server Error' : 'Error');
 }
 
+/**
+ * Text PostgreSQL cannot store (NUL) or that is not Unicode (a lone UTF-16 surrogate): a 400 naming
+ * the field, before any handler sees it. Management APIs refuse it; senders' intake, which parses
+ * its own bodies, keeps its rule instead (NULs dropped, lone surrogates replaced: nothing a
+ * monitoring tool sends is lost).
+ */
+export function unstorableText(value: unknown, path: string[] = [], depth = 0): string | undefined {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return `${path.join('.') || 'value'}: contains a NUL character, which cannot be stored`;
+    if (!(value as string & { isWellFormed(): boolean }).isWellFormed())
+      return `${path.join('.') || 'value'}: contains an unpaired UTF-16 surrogate (not valid Unicode)`;
+    return undefined;
+  }
+  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const found = unstorableText(k, [...path, '(a key)'], depth + 1) ?? unstorableText(v, [...path, k], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+class KlaxonValidationPipe extends StandardSchemaValidationPipe {
+  override async transform<T = unknown>(value: T, metadata: ArgumentMetadata): Promise<T> {
+    if ((metadata as { schema?: unknown }).schema) {
+      const problem = unstorableText(value);
+      if (problem) throw new BadRequestException({ message: `Request is invalid: ${problem}`, errors: [problem] });
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** Validates `@Body({ schema })`, `@Query({ schema })` and `@Param(…, { schema })` with zod (Standard Schema). */
 export function validationPipe(): StandardSchemaValidationPipe {
-  return new StandardSchemaValidationPipe({
+  return new KlaxonValidationPipe({
     exceptionFactory: (issues) =>
       new BadRequestException({
         message: `Request is invalid: ${issues

@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthGuard, PRINCIPAL_CHECK, TOKEN_SERVICE } from '#libs/auth';
 import { CLOCK } from '#libs/clock';
@@ -7,6 +7,7 @@ import { CONFIG } from '#libs/config';
 import { DailyJobs, Outbox, TimerRunner, Timers } from '#libs/messaging';
 import { HealthController, MetricsController, TestClockController } from './health.controller.js';
 import { KlaxonExceptionFilter, validationPipe } from './http.js';
+import { AuditController, AuditInterceptor } from './audit.js';
 import { DirectoryPrincipals, DirectoryPrincipalsController } from './principals.js';
 import type { Runtime } from './runtime.js';
 import { KAFKA, LOGGER, METRICS, PRODUCER, RUNTIME } from './tokens.js';
@@ -37,6 +38,7 @@ export class PlatformModule {
       { provide: APP_GUARD, useClass: AuthGuard },
       { provide: APP_FILTER, useFactory: () => new KlaxonExceptionFilter(runtime.logger) },
       { provide: APP_PIPE, useFactory: validationPipe },
+      { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },
     ];
     return {
       module: PlatformModule,
@@ -46,7 +48,13 @@ export class PlatformModule {
           dataSourceFactory: async () => runtime.dataSource,
         }),
       ],
-      controllers: [HealthController, MetricsController, DirectoryPrincipalsController, ...(runtime.config.TEST_CLOCK ? [TestClockController] : [])],
+      controllers: [
+        HealthController,
+        MetricsController,
+        DirectoryPrincipalsController,
+        AuditController,
+        ...(runtime.config.TEST_CLOCK ? [TestClockController] : []),
+      ],
       providers,
       exports: [
         ...providers.filter((p) => 'provide' in p && typeof p.provide !== 'string').map((p) => (p as { provide: unknown }).provide as symbol),

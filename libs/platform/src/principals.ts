@@ -5,6 +5,7 @@ import { roleAtLeast, type Principal, type PrincipalCheck } from '#libs/auth';
 import type { EventData } from '#libs/contracts';
 import { queryRows } from '#libs/database';
 import { OnEvent, type EventContext } from '#libs/messaging';
+import { PlatformAudit1765000000003 } from './audit.js';
 
 /** How long a token of a user this service has not heard of yet waits for oncall's directory event. */
 const ARRIVAL_WAIT_MS = 3000;
@@ -94,5 +95,5 @@ export class PlatformPrincipals1765000000001 implements MigrationInterface {
   }
 }
 
-/** Every service lists these (the directory copy behind the bearer-token guard). */
-export const AUTH_MIGRATIONS = [PlatformPrincipals1765000000001];
+/** Every service lists these (the directory copy behind the bearer-token guard, and the audit log). */
+export const AUTH_MIGRATIONS = [PlatformPrincipals1765000000001, PlatformAudit1765000000003];

@@ -7,7 +7,7 @@ import { eventually, expectOk, PagingSystem, TEST_AUTH_SECRET, type Api } from '
  * admin rights stop working in every service (each checks its own copy of the directory, with no
  * call to oncall on the request's path); tokens must expire, and are listed without their secret.
  */
-describe('scenarios: API tokens are revocable everywhere', () => {
+describe('scenarios: access and trust', () => {
   let sys: PagingSystem;
   /** A read in each service's API, as the token's holder. */
   const everywhere = (token: string, userId: string): Promise<number[]> =>
@@ -82,6 +82,47 @@ describe('scenarios: API tokens are revocable everywhere', () => {
     expect((await sys.oncall.as(dee.token).post('/api/v1/users', { name: 'Eve', email: 'eve@example.com' })).status).toBe(403);
   });
 
+  it('every change is recorded in the audit log of the service it was made in: who, what, on what; secrets left out', async () => {
+    const fay = await admin('Fay');
+    const svc = await sys.service('Audited');
+    const integration = await expectOk(
+      sys.ingest.as(fay.token).post('/api/v1/integrations', { serviceId: svc.id, type: 'heartbeat', name: 'cron', config: { intervalSeconds: 600 } }),
+    );
+    const window = await expectOk(
+      sys.ingest.as(fay.token).post('/api/v1/maintenance-windows', {
+        serviceIds: [svc.id],
+        startsAt: sys.now().toISOString(),
+        endsAt: new Date(sys.now().getTime() + 60_000).toISOString(),
+        description: 'kernel patch',
+      }),
+    );
+    const log = await expectOk(sys.ingest.get(`/api/v1/audit?targetId=${window.id}`));
+    expect(log).toEqual([
+      expect.objectContaining({
+        actorUserId: fay.id,
+        role: 'admin',
+        tokenId: fay.tokenId,
+        action: 'POST /api/v1/maintenance-windows',
+        targetId: window.id,
+        status: 201,
+        details: expect.objectContaining({ body: expect.objectContaining({ description: 'kernel patch' }) }),
+      }),
+    ]);
+    expect((await expectOk(sys.ingest.get(`/api/v1/audit?actorUserId=${fay.id}`))).map((e: { action: string }) => e.action)).toEqual([
+      'POST /api/v1/maintenance-windows',
+      'POST /api/v1/integrations',
+    ]);
+    expect(integration.key).toBeDefined();
+    // In oncall: the token issued for Fay, by the bootstrap admin; the token itself is never written down.
+    const issued = await expectOk(sys.oncall.get(`/api/v1/audit?targetId=${fay.id}`));
+    expect(issued[0]).toMatchObject({ action: 'POST /api/v1/users/:id/tokens', actorUserId: null, actorName: 'Administrator (bootstrap token)' });
+    expect(JSON.stringify(issued)).not.toContain(fay.token);
+    // Only admins read it.
+    const viewer = await expectOk(sys.oncall.post('/api/v1/users', { name: 'Gus', email: `gus-${randomUUID().slice(0, 6)}@example.com`, role: 'viewer' }));
+    const viewerToken = (await expectOk(sys.oncall.post(`/api/v1/users/${viewer.id}/tokens`, {}))).token;
+    expect((await sys.ingest.as(viewerToken).get('/api/v1/audit')).status).toBe(403);
+  });
+
   it('a token without an expiry is refused, and none is issued for longer than a year', async () => {
     const key = new TextEncoder().encode(TEST_AUTH_SECRET);
     const forever = await new SignJWT({ role: 'admin' })
@@ -96,5 +137,39 @@ describe('scenarios: API tokens are revocable everywhere', () => {
     expect(res.status).toBe(401);
     expect(res.body.message).toBe('Bearer token rejected: token is not valid');
     expect((await sys.oncall.post(`/api/v1/users/${randomUUID()}/tokens`, { expiresInDays: 3650 })).status).toBe(400);
+  });
+
+  it('text that cannot be stored (NUL, a lone surrogate) gets a 400 naming the field on every management route, never a 500', async () => {
+    const svc = await sys.service('Hostile input');
+    const user = await expectOk(sys.oncall.post('/api/v1/users', { name: 'Hal', email: `hal-${randomUUID().slice(0, 6)}@example.com` }));
+    await svc.trigger('hostile', 'Hostile input test');
+    const incident = await svc.incident('Hostile input test');
+    const cases: [Api, string, string, unknown, string][] = [
+      [sys.oncall, 'POST', '/api/v1/users', { name: 'a\u0000b', email: 'nul@example.com' }, 'name: contains a NUL character'],
+      [sys.oncall, 'POST', '/api/v1/teams', { name: '\ud800team' }, 'name: contains an unpaired UTF-16 surrogate'],
+      [
+        sys.oncall,
+        'POST',
+        '/api/v1/schedules',
+        { name: 'S', timeZone: 'UTC', layers: [{ name: 'x\u0000', participants: [user.id], turn: { unit: 'days', count: 1 }, startDate: '2026-01-01' }] },
+        'layers.0.name: contains a NUL character',
+      ],
+      [
+        sys.ingest,
+        'POST',
+        '/api/v1/maintenance-windows',
+        { serviceIds: [svc.id], startsAt: sys.now().toISOString(), endsAt: new Date(sys.now().getTime() + 1000).toISOString(), description: '\u0000' },
+        'description: contains a NUL character',
+      ],
+      [sys.notifier, 'POST', `/api/v1/users/${user.id}/contact-methods`, { type: 'email', value: 'x\u0000@example.com' }, 'value: contains a NUL character'],
+      [sys.incidents, 'POST', `/api/v1/incidents/${incident.id}/notes`, { text: 'lone \udc00' }, 'text: contains an unpaired UTF-16 surrogate'],
+      [sys.incidents, 'POST', '/api/v1/problems', { title: 'p\u0000' }, 'title: contains a NUL character'],
+    ];
+    for (const [api, method, path, body, message] of cases) {
+      const res = await api.request(method, path, body);
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      expect(res.body.message).toContain(message);
+    }
+    await expectOk(sys.incidents.post(`/api/v1/incidents/${incident.id}/resolve`));
   });
 });
