@@ -2,7 +2,15 @@ import { Module } from '@nestjs/common';
 import { AlertStates } from './alerts/alert-states.js';
 import { AlertWriter } from './alerts/alert-writer.js';
 import { IncidentEventsController } from './alerts/incident-events.controller.js';
-import { KnownServices, ServicesDirectoryController } from './directory/services.js';
+import {
+  AlertOwners,
+  IntegrationOwners,
+  KnownServices,
+  MaintenanceOwners,
+  NewIntegrationOwners,
+  ServiceTeams,
+  ServicesDirectoryController,
+} from './directory/services.js';
 import { AlertsController } from './alerts/alerts.controller.js';
 import { AlertsQueries } from './alerts/alerts.queries.js';
 import { DedupReports } from './alerts/dedup-reports.js';
@@ -46,6 +54,11 @@ import { WebhooksController } from './webhooks/webhooks.controller.js';
     AlertWriter,
     AlertStates,
     KnownServices,
+    ServiceTeams,
+    NewIntegrationOwners,
+    IntegrationOwners,
+    MaintenanceOwners,
+    AlertOwners,
     IngestService,
     AlertsQueries,
     DedupReports,

@@ -6,6 +6,7 @@ import { OncallInitial1764300000000 } from './migrations/1764300000000-oncall-in
 import { OncallTeamsSchedules1764400000000 } from './migrations/1764400000000-oncall-teams-schedules.js';
 import { OncallAutomaticReviews1765000000000 } from './migrations/1765000000000-oncall-automatic-reviews.js';
 import { OncallApiTokens1765000000002 } from './migrations/1765000000002-oncall-api-tokens.js';
+import { OncallPolicyTeams1765000000005 } from './migrations/1765000000005-oncall-policy-teams.js';
 import { OncallModule } from './oncall.module.js';
 import { Service } from './services/service.entity.js';
 import { User } from './users/user.entity.js';
@@ -22,6 +23,7 @@ export const oncallService: ServiceDefinition<typeof OncallEnv> = {
     OncallTeamsSchedules1764400000000,
     OncallAutomaticReviews1765000000000,
     OncallApiTokens1765000000002,
+    OncallPolicyTeams1765000000005,
   ],
   // incidents: escalation; directory: maintenance windows from alert-ingest.
   consumes: ['incidents', 'directory'],

@@ -1,2 +1,3 @@
 export * from './tokens.js';
 export * from './guard.js';
+export * from './team-scope.js';

@@ -10,7 +10,12 @@ export interface Principal {
   role: Role;
   /** Token id, for audit lines; never the token itself. */
   tokenId: string;
+  /** The user's teams and their role in each, from the service's directory copy (absent for the bootstrap admin). */
+  teams?: Readonly<Record<string, TeamRole>>;
 }
+
+export const TEAM_ROLES = ['observer', 'responder', 'manager'] as const;
+export type TeamRole = (typeof TEAM_ROLES)[number];
 
 /** How records name an action taken with the bootstrap admin token (it belongs to no user). */
 export const BOOTSTRAP_ADMIN_NAME = 'Administrator (bootstrap token)';

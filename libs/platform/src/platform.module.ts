@@ -1,7 +1,7 @@
 import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuthGuard, PRINCIPAL_CHECK, TOKEN_SERVICE } from '#libs/auth';
+import { AuthGuard, PRINCIPAL_CHECK, TeamScopeGuard, TOKEN_SERVICE } from '#libs/auth';
 import { CLOCK } from '#libs/clock';
 import { CONFIG } from '#libs/config';
 import { DailyJobs, Outbox, TimerRunner, Timers } from '#libs/messaging';
@@ -36,6 +36,7 @@ export class PlatformModule {
       { provide: TimerRunner, useValue: runtime.timerRunner },
       { provide: DailyJobs, useValue: runtime.daily },
       { provide: APP_GUARD, useClass: AuthGuard },
+      { provide: APP_GUARD, useClass: TeamScopeGuard },
       { provide: APP_FILTER, useFactory: () => new KlaxonExceptionFilter(runtime.logger) },
       { provide: APP_PIPE, useFactory: validationPipe },
       { provide: APP_INTERCEPTOR, useClass: AuditInterceptor },

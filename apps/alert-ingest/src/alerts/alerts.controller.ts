@@ -1,4 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { TeamScoped } from '#libs/auth';
+import { AlertOwners } from '../directory/services.js';
 import { BOOTSTRAP_ADMIN_NAME, CurrentPrincipal, Roles, type Principal } from '#libs/auth';
 import { z } from 'zod';
 import { NotFoundError } from '#libs/platform';
@@ -36,6 +38,7 @@ export class AlertsController {
 
   /** A person resolves one alert (its incident resolves when it was the last open one and the service says so). */
   @Post(':id/resolve')
+  @TeamScoped(AlertOwners, 'responder')
   @HttpCode(200)
   @Roles('responder')
   async resolve(

@@ -5,7 +5,9 @@ import type { DataSource } from 'typeorm';
 import type { EventData } from '#libs/contracts';
 import { queryRows } from '#libs/database';
 import { OnEvent, type EventContext } from '#libs/messaging';
-import { InvalidInputError } from '#libs/platform';
+import type { Request } from 'express';
+import type { TeamOwners } from '#libs/auth';
+import { InvalidInputError, uuidOf, uuidsOf } from '#libs/platform';
 
 /** How long a window naming a service alert-ingest has not heard of waits for oncall's directory event. */
 const ARRIVAL_WAIT_MS = 5000;
@@ -16,10 +18,10 @@ export class ServicesDirectoryController {
   @OnEvent('service.upserted')
   async onServiceUpserted(@Payload() s: EventData<'service.upserted'>, @Ctx() ctx: EventContext): Promise<void> {
     await ctx.manager.query(
-      `INSERT INTO services (id, name, deleted, updated_at) VALUES ($1, $2, false, $3)
-       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, deleted = false, updated_at = EXCLUDED.updated_at
+      `INSERT INTO services (id, name, team_id, deleted, updated_at) VALUES ($1, $2, $3, false, $4)
+       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, team_id = EXCLUDED.team_id, deleted = false, updated_at = EXCLUDED.updated_at
        WHERE services.updated_at <= EXCLUDED.updated_at`,
-      [s.serviceId, s.name, ctx.envelope.occurredAt],
+      [s.serviceId, s.name, s.teamId, ctx.envelope.occurredAt],
     );
   }
 
@@ -57,4 +59,84 @@ export class KnownServices {
       await new Promise((r) => setTimeout(r, wait));
     }
   }
+}
+
+/**
+ * The teams owning services, from alert-ingest's copy of oncall's services. A service not heard of
+ * yet is waited for (up to 5 s, as KnownServices does); one that never arrives belongs to no team.
+ */
+@Injectable()
+export class ServiceTeams {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async of(serviceIds: string[]): Promise<(string | null)[]> {
+    const deadline = Date.now() + ARRIVAL_WAIT_MS;
+    for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
+      const rows = await queryRows<{ id: string; team_id: string | null }>(this.db, `SELECT id, team_id FROM services WHERE id = ANY($1::uuid[])`, [
+        serviceIds,
+      ]);
+      if (rows.length === new Set(serviceIds).size || Date.now() + wait > deadline) {
+        return serviceIds.map((id) => rows.find((r) => r.id === id)?.team_id ?? null);
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+/** POST /api/v1/integrations: the team of the service the body names. */
+@Injectable()
+export class NewIntegrationOwners implements TeamOwners {
+  constructor(private readonly teams: ServiceTeams) {}
+
+  async ownersOf(req: Request): Promise<(string | null)[]> {
+    const id = uuidOf((req.body as { serviceId?: unknown } | undefined)?.serviceId);
+    return id ? this.teams.of([id]) : [];
+  }
+}
+
+/** The team of the service of the row `:id` names in a table with a service_id column. */
+abstract class OwnersByRowService implements TeamOwners {
+  protected abstract readonly table: 'integrations' | 'alerts';
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly teams: ServiceTeams,
+  ) {}
+
+  async ownersOf(req: Request): Promise<(string | null)[] | null> {
+    const id = uuidOf(req.params.id);
+    if (!id) return [];
+    const [row] = await queryRows<{ service_id: string }>(this.db, `SELECT service_id FROM ${this.table} WHERE id = $1`, [id]);
+    return row ? this.teams.of([row.service_id]) : null;
+  }
+}
+
+/** /api/v1/integrations/:id: the team of the integration's service. */
+@Injectable()
+export class IntegrationOwners extends OwnersByRowService {
+  protected readonly table = 'integrations';
+}
+
+/** Maintenance windows: the teams of the services the window holds now and those the body names. */
+@Injectable()
+export class MaintenanceOwners implements TeamOwners {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly teams: ServiceTeams,
+  ) {}
+
+  async ownersOf(req: Request): Promise<(string | null)[] | null> {
+    const named = uuidsOf((req.body as { serviceIds?: unknown } | undefined)?.serviceIds);
+    const id = req.params.id;
+    if (id === undefined) return this.teams.of(named);
+    if (!uuidOf(id)) return [];
+    const [row] = await queryRows<{ service_ids: string[] }>(this.db, 'SELECT service_ids FROM maintenance_windows WHERE id = $1', [id]);
+    return row ? this.teams.of([...new Set([...row.service_ids, ...named])]) : null;
+  }
+}
+
+/** POST /api/v1/alerts/:id/resolve: the team of the alert's service. */
+@Injectable()
+export class AlertOwners extends OwnersByRowService {
+  protected readonly table = 'alerts';
 }

@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { TeamScoped } from '#libs/auth';
+import { MaintenanceOwners } from '../directory/services.js';
 import { z } from 'zod';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/auth';
 import { MaintenanceWindowInput } from './maintenance.js';
@@ -24,18 +26,21 @@ export class MaintenanceController {
   }
 
   @Post()
+  @TeamScoped(MaintenanceOwners, 'manager', 'responder')
   @Roles('responder')
   create(@Body({ schema: MaintenanceWindowInput }) body: MaintenanceWindowInput, @CurrentPrincipal() who: Principal): Promise<MaintenanceWindowView> {
     return this.windows.create(body, who.userId);
   }
 
   @Put(':id')
+  @TeamScoped(MaintenanceOwners, 'manager', 'responder')
   @Roles('responder')
   update(@Param('id', { schema: Id }) id: string, @Body({ schema: MaintenanceWindowInput }) body: MaintenanceWindowInput): Promise<MaintenanceWindowView> {
     return this.windows.update(id, body);
   }
 
   @Post(':id/end')
+  @TeamScoped(MaintenanceOwners, 'manager', 'responder')
   @Roles('responder')
   @HttpCode(200)
   end(@Param('id', { schema: Id }) id: string): Promise<MaintenanceWindowView> {
@@ -43,6 +48,7 @@ export class MaintenanceController {
   }
 
   @Delete(':id')
+  @TeamScoped(MaintenanceOwners, 'manager', 'responder')
   @Roles('responder')
   @HttpCode(204)
   async remove(@Param('id', { schema: Id }) id: string): Promise<void> {

@@ -16,11 +16,13 @@ export class IngestStateRule1765000000000 implements MigrationInterface {
     await q.query(`UPDATE alerts SET last_occurrence = occurrence WHERE occurrence IS NOT NULL`);
     // Alerts held by a maintenance window, found when a window ends (few rows: a partial index).
     await q.query(`CREATE INDEX alerts_held_in_maintenance ON alerts (service_id) WHERE in_maintenance AND status <> 'resolved'`);
-    // oncall's services, as the directory topic announces them: a maintenance window must name real ones.
+    // oncall's services, as the directory topic announces them: a maintenance window must name real ones,
+    // and a service's team scopes who may change its integrations and maintenance.
     await q.query(`
       CREATE TABLE services (
         id uuid PRIMARY KEY,
         name text NOT NULL,
+        team_id uuid,
         deleted boolean NOT NULL DEFAULT false,
         updated_at timestamptz NOT NULL
       )`);

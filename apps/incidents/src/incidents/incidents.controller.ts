@@ -1,4 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { TeamScoped } from '#libs/auth';
+import { IncidentOwners } from '../directory/team-owners.js';
 import type { Request, Response } from 'express';
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
@@ -80,6 +82,7 @@ export class IncidentsController {
   }
 
   @Post(':id/acknowledge')
+  @TeamScoped(IncidentOwners, 'responder')
   @HttpCode(200)
   @Roles('responder')
   acknowledge(@Param('id', { schema: IncidentId }) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
@@ -87,6 +90,7 @@ export class IncidentsController {
   }
 
   @Post(':id/unacknowledge')
+  @TeamScoped(IncidentOwners, 'responder')
   @HttpCode(200)
   @Roles('responder')
   unacknowledge(@Param('id', { schema: IncidentId }) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
@@ -94,6 +98,7 @@ export class IncidentsController {
   }
 
   @Post(':id/resolve')
+  @TeamScoped(IncidentOwners, 'responder')
   @HttpCode(200)
   @Roles('responder')
   resolve(@Param('id', { schema: IncidentId }) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
@@ -101,6 +106,7 @@ export class IncidentsController {
   }
 
   @Post(':id/snooze')
+  @TeamScoped(IncidentOwners, 'responder')
   @HttpCode(200)
   @Roles('responder')
   snooze(
@@ -112,6 +118,7 @@ export class IncidentsController {
   }
 
   @Post(':id/escalate')
+  @TeamScoped(IncidentOwners, 'responder')
   @HttpCode(200)
   @Roles('responder')
   escalate(@Param('id', { schema: IncidentId }) id: string, @CurrentPrincipal() p: Principal): Promise<IncidentView> {
@@ -119,6 +126,7 @@ export class IncidentsController {
   }
 
   @Post(':id/reassign')
+  @TeamScoped(IncidentOwners, 'responder')
   @HttpCode(200)
   @Roles('responder')
   reassign(
@@ -130,6 +138,7 @@ export class IncidentsController {
   }
 
   @Put(':id/priority')
+  @TeamScoped(IncidentOwners, 'responder')
   @Roles('responder')
   priority(
     @Param('id', { schema: IncidentId }) id: string,
@@ -140,6 +149,7 @@ export class IncidentsController {
   }
 
   @Put(':id/major')
+  @TeamScoped(IncidentOwners, 'responder')
   @Roles('responder')
   major(
     @Param('id', { schema: IncidentId }) id: string,
@@ -150,6 +160,7 @@ export class IncidentsController {
   }
 
   @Put(':id/conference-bridge')
+  @TeamScoped(IncidentOwners, 'responder')
   @Roles('responder')
   conferenceBridge(
     @Param('id', { schema: IncidentId }) id: string,
@@ -160,6 +171,7 @@ export class IncidentsController {
   }
 
   @Post(':id/notes')
+  @TeamScoped(IncidentOwners, 'responder')
   @HttpCode(201)
   @Roles('responder')
   note(

@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { TeamScoped } from '#libs/auth';
+import { IncidentOwners } from '../directory/team-owners.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { z } from 'zod';
@@ -42,6 +44,7 @@ export class ProblemsController {
 
   /** "Incident is caused by problem". */
   @Put('incidents/:id/problem')
+  @TeamScoped(IncidentOwners, 'responder')
   @Roles('responder')
   async link(
     @Param('id', { schema: IncidentId }) id: string,
@@ -53,6 +56,7 @@ export class ProblemsController {
   }
 
   @Delete('incidents/:id/problem')
+  @TeamScoped(IncidentOwners, 'responder')
   @HttpCode(204)
   @Roles('responder')
   async unlink(@Param('id', { schema: IncidentId }) id: string, @CurrentPrincipal() p: Principal): Promise<void> {

@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { TeamScoped } from '#libs/auth';
+import { IncidentOwners, ReviewOwners } from '../directory/team-owners.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { z } from 'zod';
@@ -23,6 +25,7 @@ export class ReviewsController {
 
   /** Starts a review by hand (major and P1/P2 incidents get one automatically when they resolve). */
   @Post('incidents/:id/review')
+  @TeamScoped(IncidentOwners, 'responder')
   @Roles('responder')
   create(@Param('id', { schema: IncidentId }) id: string, @CurrentPrincipal() p: Principal): Promise<Review> {
     return this.commands.run(p, (em, by) => this.reviews.create(em, id, by));
@@ -39,6 +42,7 @@ export class ReviewsController {
   }
 
   @Patch('reviews/:id')
+  @TeamScoped(ReviewOwners, 'responder')
   @Roles('responder')
   update(
     @Param('id', { schema: ReviewId }) id: string,
@@ -49,12 +53,14 @@ export class ReviewsController {
   }
 
   @Post('reviews/:id/action-items')
+  @TeamScoped(ReviewOwners, 'responder')
   @Roles('responder')
   addItem(@Param('id', { schema: ReviewId }) id: string, @Body({ schema: ActionItemInput }) body: z.output<typeof ActionItemInput>): Promise<ActionItem> {
     return this.db.transaction((em) => this.reviews.addActionItem(em, id, body));
   }
 
   @Patch('reviews/:id/action-items/:itemId')
+  @TeamScoped(ReviewOwners, 'responder')
   @Roles('responder')
   updateItem(
     @Param('id', { schema: ReviewId }) id: string,
@@ -65,6 +71,7 @@ export class ReviewsController {
   }
 
   @Delete('reviews/:id/action-items/:itemId')
+  @TeamScoped(ReviewOwners, 'responder')
   @HttpCode(204)
   @Roles('responder')
   async removeItem(@Param('id', { schema: ReviewId }) id: string, @Param('itemId', { schema: ActionItemId }) itemId: string): Promise<void> {

@@ -1,4 +1,6 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { Roles, TeamScoped } from '#libs/auth';
+import { ServiceOwners } from '../directory/team-owners.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -68,6 +70,8 @@ export class SlaController {
 
   /** Replaces the goals. New incidents, and open ones whose priority changes, follow them. */
   @Put()
+  @TeamScoped(ServiceOwners, 'manager')
+  @Roles('responder')
   async put(@Param('serviceId', { schema: ServiceId }) serviceId: string, @Body({ schema: SlaPolicyInput }) body: SlaPolicyInput): Promise<SlaPolicyView> {
     await this.requireService(serviceId);
     const priorities = body.goals.map((g) => g.priority);

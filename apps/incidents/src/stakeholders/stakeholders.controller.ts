@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { TeamScoped } from '#libs/auth';
+import { IncidentOwners, ServiceOwners } from '../directory/team-owners.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -25,6 +27,7 @@ export class StakeholdersController {
   }
 
   @Post('incidents/:id/stakeholders')
+  @TeamScoped(IncidentOwners, 'responder')
   @Roles('responder')
   addToIncident(
     @Param('id', { schema: IncidentId }) id: string,
@@ -35,6 +38,7 @@ export class StakeholdersController {
   }
 
   @Delete('incidents/:id/stakeholders/:stakeholderId')
+  @TeamScoped(IncidentOwners, 'responder')
   @HttpCode(204)
   @Roles('responder')
   async removeFromIncident(
@@ -47,6 +51,7 @@ export class StakeholdersController {
 
   /** "Send stakeholder update": recorded, on the timeline, emailed by notifier to every stakeholder. */
   @Post('incidents/:id/stakeholder-updates')
+  @TeamScoped(IncidentOwners, 'responder')
   @Roles('responder')
   sendUpdate(
     @Param('id', { schema: IncidentId }) id: string,
@@ -68,11 +73,15 @@ export class StakeholdersController {
   }
 
   @Post('services/:serviceId/stakeholders')
+  @TeamScoped(ServiceOwners, 'manager')
+  @Roles('responder')
   addToService(@Param('serviceId', { schema: ServiceId }) serviceId: string, @Body({ schema: StakeholderInput }) body: StakeholderInput): Promise<Stakeholder> {
     return this.db.transaction((em) => this.stakeholders.addToService(em, serviceId, body));
   }
 
   @Delete('services/:serviceId/stakeholders/:stakeholderId')
+  @TeamScoped(ServiceOwners, 'manager')
+  @Roles('responder')
   @HttpCode(204)
   async removeFromService(
     @Param('serviceId', { schema: ServiceId }) serviceId: string,

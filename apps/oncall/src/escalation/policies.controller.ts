@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Roles, TeamScoped } from '#libs/auth';
+import { PolicyOwners } from '../teams/team-owners.js';
 import { z } from 'zod';
 import { PolicyInput } from './policy.js';
 import { PoliciesService } from './policies.service.js';
@@ -21,16 +23,22 @@ export class PoliciesController {
   }
 
   @Post()
+  @TeamScoped(PolicyOwners, 'manager')
+  @Roles('responder')
   create(@Body({ schema: PolicyInput }) body: PolicyInput): Promise<EscalationPolicy> {
     return this.policies.create(body);
   }
 
   @Put(':id')
+  @TeamScoped(PolicyOwners, 'manager')
+  @Roles('responder')
   update(@Param('id', { schema: Id }) id: string, @Body({ schema: PolicyInput }) body: PolicyInput): Promise<EscalationPolicy> {
     return this.policies.update(id, body);
   }
 
   @Delete(':id')
+  @TeamScoped(PolicyOwners, 'manager')
+  @Roles('responder')
   @HttpCode(204)
   remove(@Param('id', { schema: Id }) id: string): Promise<void> {
     return this.policies.remove(id);

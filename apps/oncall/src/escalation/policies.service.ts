@@ -26,6 +26,7 @@ export class PoliciesService {
         em,
         input.steps.flatMap((s) => s.targets),
       );
+      await this.assertTeamExists(em, input.teamId);
       const policy = em.create(EscalationPolicy, { id: randomUUID(), ...input });
       return em.save(policy);
     });
@@ -39,6 +40,7 @@ export class PoliciesService {
         em,
         input.steps.flatMap((s) => s.targets),
       );
+      await this.assertTeamExists(em, input.teamId);
       Object.assign(policy, input);
       return em.save(policy);
     });
@@ -53,6 +55,10 @@ export class PoliciesService {
     }
     const result = await this.db.getRepository(EscalationPolicy).delete({ id });
     if (!result.affected) throw new NotFoundError('Escalation policy', id);
+  }
+
+  private async assertTeamExists(em: EntityManager, teamId: string | null): Promise<void> {
+    if (teamId && !(await em.query('SELECT 1 FROM teams WHERE id = $1', [teamId])).length) throw new InvalidInputError(`Team ${teamId} does not exist`);
   }
 
   private async assertTargetsExist(em: EntityManager, targets: Target[]): Promise<void> {

@@ -12,6 +12,10 @@ export class EscalationPolicy {
   @Column('text')
   description!: string;
 
+  /** The team whose managers may change it (null: admins only). */
+  @Column('uuid', { name: 'team_id', nullable: true })
+  teamId!: string | null;
+
   @Column('int', { name: 'repeat_count' })
   repeatCount!: number;
 

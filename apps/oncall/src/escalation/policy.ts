@@ -33,6 +33,8 @@ export type Step = z.output<typeof Step>;
 export const PolicyInput = z.strictObject({
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2000).default(''),
+  /** The owning team: its managers may change the policy. */
+  teamId: z.uuid({ message: 'must be a team id (a UUID)' }).nullable().default(null),
   repeatCount: z.number().int().min(0).max(9).default(0),
   steps: z.array(Step).min(1, 'a policy needs at least one step').max(20),
 });

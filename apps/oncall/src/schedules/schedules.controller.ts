@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { TeamScoped } from '#libs/auth';
+import { ScheduleOwners } from '../teams/team-owners.js';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { Roles } from '#libs/auth';
@@ -30,16 +32,22 @@ export class SchedulesController {
   }
 
   @Post()
+  @TeamScoped(ScheduleOwners, 'manager')
+  @Roles('responder')
   create(@Body({ schema: ScheduleInput }) body: ScheduleInput): Promise<ScheduleView> {
     return this.schedules.create(body);
   }
 
   @Put(':id')
+  @TeamScoped(ScheduleOwners, 'manager')
+  @Roles('responder')
   update(@Param('id', { schema: Id }) id: string, @Body({ schema: ScheduleInput }) body: ScheduleInput): Promise<ScheduleView> {
     return this.schedules.update(id, body);
   }
 
   @Delete(':id')
+  @TeamScoped(ScheduleOwners, 'manager')
+  @Roles('responder')
   @HttpCode(204)
   remove(@Param('id', { schema: Id }) id: string): Promise<void> {
     return this.schedules.remove(id);
@@ -70,12 +78,14 @@ export class SchedulesController {
 
   /** Responders cover for each other: taking a shift needs no admin. */
   @Post(':id/overrides')
+  @TeamScoped(ScheduleOwners, 'responder')
   @Roles('responder')
   createOverride(@Param('id', { schema: Id }) id: string, @Body({ schema: OverrideInput }) body: OverrideInput): Promise<OverrideView> {
     return this.schedules.createOverride(id, body);
   }
 
   @Delete(':id/overrides/:overrideId')
+  @TeamScoped(ScheduleOwners, 'responder')
   @Roles('responder')
   @HttpCode(204)
   removeOverride(@Param('id', { schema: Id }) id: string, @Param('overrideId', { schema: OverrideId }) overrideId: string): Promise<void> {
@@ -84,6 +94,8 @@ export class SchedulesController {
 
   /** A new secret iCal feed URL for the schedule (shown once; the previous URL stops working). */
   @Post(':id/feed')
+  @TeamScoped(ScheduleOwners, 'manager')
+  @Roles('responder')
   async rotateFeed(@Param('id', { schema: Id }) id: string, @Req() req: Request): Promise<{ url: string }> {
     return { url: feedUrl(this.config.PUBLIC_URL, req, 'schedules', await this.schedules.rotateFeedToken(id)) };
   }

@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Roles, TeamScoped } from '#libs/auth';
+import { ServiceOwners } from '../teams/team-owners.js';
 import { z } from 'zod';
 import { ServiceInput } from './services.dto.js';
 import { ServicesService } from './services.service.js';
@@ -21,16 +23,22 @@ export class ServicesController {
   }
 
   @Post()
+  @TeamScoped(ServiceOwners, 'manager')
+  @Roles('responder')
   create(@Body({ schema: ServiceInput }) body: ServiceInput): Promise<Service> {
     return this.services.create(body);
   }
 
   @Put(':id')
+  @TeamScoped(ServiceOwners, 'manager')
+  @Roles('responder')
   update(@Param('id', { schema: Id }) id: string, @Body({ schema: ServiceInput }) body: ServiceInput): Promise<Service> {
     return this.services.update(id, body);
   }
 
   @Delete(':id')
+  @TeamScoped(ServiceOwners, 'manager')
+  @Roles('responder')
   @HttpCode(204)
   remove(@Param('id', { schema: Id }) id: string): Promise<void> {
     return this.services.remove(id);

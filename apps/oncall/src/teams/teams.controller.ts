@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Roles, TeamScoped } from '#libs/auth';
+import { TeamItselfOwners } from './team-owners.js';
 import { z } from 'zod';
 import { TeamInput } from './teams.dto.js';
 import { TeamsService, type TeamView } from './teams.service.js';
@@ -26,6 +28,8 @@ export class TeamsController {
 
   /** Replaces the team, members included. */
   @Put(':id')
+  @TeamScoped(TeamItselfOwners, 'manager')
+  @Roles('responder')
   update(@Param('id', { schema: Id }) id: string, @Body({ schema: TeamInput }) body: TeamInput): Promise<TeamView> {
     return this.teams.update(id, body);
   }

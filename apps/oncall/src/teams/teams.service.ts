@@ -94,6 +94,7 @@ export class TeamsService {
         em,
         `SELECT 'service "' || name || '"' AS what FROM services WHERE team_id = $1
          UNION ALL SELECT 'schedule "' || name || '"' FROM schedules WHERE team_id = $1
+         UNION ALL SELECT 'escalation policy "' || name || '"' FROM escalation_policies WHERE team_id = $1
          UNION ALL SELECT 'escalation policy "' || name || '"' FROM escalation_policies
            WHERE jsonb_path_exists(steps, '$[*].targets[*] ? (@.type == "team" && @.id == $id)', jsonb_build_object('id', $1::text))
          LIMIT 5`,
