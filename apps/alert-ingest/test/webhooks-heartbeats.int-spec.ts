@@ -130,6 +130,39 @@ describe('Alertmanager, Grafana and generic webhooks; heartbeats', () => {
     expect((await t.admin.get(`/api/v1/integrations/${id}`)).body.config).toEqual({ hmacSecret: '(set)' });
   });
 
+  it('Grafana: with a signed timestamp, a replayed request is not taken twice, and one too old is refused', async () => {
+    const secret = 'grafana-signing-secret-2';
+    const { key, serviceId } = await t.integration('grafana', { hmacSecret: secret, hmacTimestampHeader: 'X-Grafana-Alerting-Signature-Timestamp' });
+    const alert = (status: string) => ({
+      status,
+      labels: { alertname: 'DiskFull' },
+      annotations: { summary: 'disk full' },
+      startsAt: '2024-05-01T10:00:00Z',
+      fingerprint: 'f00d',
+    });
+    const raw = (status: string) => JSON.stringify({ receiver: 'klaxon', status, alerts: [alert(status)], groupLabels: {}, commonLabels: {}, version: '1' });
+    const send = (body: string, ts: number) =>
+      t.sender.post(`/integrations/grafana/${key}`, body, {
+        'content-type': 'application/json',
+        'x-grafana-alerting-signature-timestamp': String(ts),
+        'x-grafana-alerting-signature': createHmac('sha256', secret).update(`${ts}:${body}`).digest('hex'),
+      });
+    const now = Math.floor(Date.now() / 1000);
+    const first = await send(raw('firing'), now);
+    expect(first.status).toBe(202);
+    const replay = await send(raw('firing'), now);
+    expect(replay.status).toBe(202);
+    expect(replay.body.message).toBe('Already processed (the same signed delivery)');
+    expect((await t.alerts(serviceId)).map((a: { count: number }) => a.count)).toEqual([1]);
+    // The resolve, a new delivery, is taken; a replay of it, or a request signed 10 minutes ago, is not.
+    expect((await send(raw('resolved'), now + 1)).status).toBe(202);
+    expect((await send(raw('resolved'), now + 1)).body.message).toBe('Already processed (the same signed delivery)');
+    const stale = await send(raw('firing'), now - 600);
+    expect(stale.status).toBe(403);
+    expect(stale.body.message).toContain('more than 5 minutes away from now');
+    expect((await t.alerts(serviceId)).map((a: { status: string; count: number }) => [a.status, a.count])).toEqual([['resolved', 1]]);
+  });
+
   it('generic webhook: dedup key, action, severity and summary come from configured paths', async () => {
     const { key, serviceId } = await t.integration('webhook', {
       dedupKeyPath: 'check.id',

@@ -62,6 +62,24 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     expect((await h.api.as(own).get(`/api/v1/users/${dana.id}/contact-methods`)).body).toEqual([expect.objectContaining({ value: number, verified: true })]);
   });
 
+  it('sends a number at most 10 codes a day, however often it is deleted and added again, and by whom', async () => {
+    const eve = await h.user('Eve');
+    const number = newNumber();
+    for (let i = 0; i < 10; i++) {
+      const added = await h.api.post(`/api/v1/users/${eve.id}/contact-methods`, { type: 'sms', value: number });
+      expect(added.status).toBe(201);
+      expect((await h.api.delete(`/api/v1/users/${eve.id}/contact-methods/${added.body.id}`)).status).toBe(204);
+    }
+    const refused = await h.api.post(`/api/v1/users/${eve.id}/contact-methods`, { type: 'sms', value: number });
+    expect(refused.status).toBe(429);
+    expect(refused.body.message).toBe(`10 codes were sent to ${number} in the last 24 hours; try again tomorrow`);
+    expect((await h.api.get(`/api/v1/users/${eve.id}/contact-methods`)).body).toEqual([]);
+    const fay = await h.user('Fay');
+    expect((await h.api.post(`/api/v1/users/${fay.id}/contact-methods`, { type: 'voice', value: number })).status).toBe(429);
+    // Another number still gets its code.
+    expect((await h.api.post(`/api/v1/users/${fay.id}/contact-methods`, { type: 'sms', value: newNumber() })).status).toBe(201);
+  });
+
   it('pages by push at 0, SMS at 1 minute and voice at 3; an SMS reply acknowledges and the call never comes', async () => {
     const dana = await h.user('Dana');
     const number = newNumber();

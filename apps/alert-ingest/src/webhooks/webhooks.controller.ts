@@ -61,6 +61,15 @@ export class WebhooksController {
         nowMs: Date.now(),
       });
       if (problem) throw new ForbiddenException(problem);
+      // A signature over a timestamp names one delivery: the same request again within the
+      // allowed skew (a replay, or Grafana retrying one that did arrive) is not taken twice.
+      if (c.hmacTimestampHeader)
+        return `grafana-signature:${req
+          .header(c.hmacHeader ?? 'X-Grafana-Alerting-Signature')!
+          .trim()
+          .toLowerCase()
+          .replace(/^sha256=/, '')}`;
+      return undefined;
     });
   }
 
@@ -81,7 +90,7 @@ export class WebhooksController {
     return result.redelivered ? { status: 'success', message: 'Already processed (same delivery id)' } : summary(result.outcomes);
   }
 
-  private webhook(flavour: WebhookFlavour, key: string | undefined, body: unknown, verify?: (i: KeyedIntegration) => void): Promise<unknown> {
+  private webhook(flavour: WebhookFlavour, key: string | undefined, body: unknown, verify?: (i: KeyedIntegration) => string | undefined): Promise<unknown> {
     return receiveWebhook(this.keys, this.ingest, flavour, key, body, verify);
   }
 }
@@ -93,10 +102,11 @@ export async function receiveWebhook(
   flavour: WebhookFlavour,
   key: string | undefined,
   body: unknown,
-  verify?: (i: KeyedIntegration) => void,
+  /** Checks the request's signature; may name the delivery (its id is then accepted once). */
+  verify?: (i: KeyedIntegration) => string | undefined,
 ): Promise<unknown> {
   const integration = await keys.authenticate(key, [flavour]);
-  verify?.(integration);
+  const deliveryId = verify?.(integration);
   const parsed = parseWebhook(body, flavour);
   if (!parsed.ok)
     throw new InvalidInputError(
@@ -104,6 +114,6 @@ export async function receiveWebhook(
       parsed.errors,
     );
   const events = normalizeWebhook(parsed.webhook, flavour, (integration.config.defaultSeverity as 'error' | undefined) ?? 'error');
-  const result = await ingest.submit({ integration, events });
-  return summary(result.outcomes);
+  const result = await ingest.submit({ integration, events, deliveryId });
+  return result.redelivered ? { status: 'success', message: 'Already processed (the same signed delivery)' } : summary(result.outcomes);
 }

@@ -1,5 +1,6 @@
 import { requireKnownUser } from '../directory/users.js';
 import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { queryRows } from '#libs/database';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -19,6 +20,8 @@ import {
   newVerificationCode,
   RESEND_AFTER_MS,
   verificationCodeMatches,
+  MAX_CODES_PER_NUMBER_PER_DAY,
+  MAX_CODES_PER_USER_PER_DAY,
 } from './verification.js';
 
 export const CreateContactMethod = z.strictObject({
@@ -202,6 +205,22 @@ export class ContactMethodsService {
   }
 
   private async sendCode(em: EntityManager, row: ContactMethodRow, now: Date): Promise<void> {
+    const [sent] = await queryRows<{ to_number: number; by_user: number }>(
+      em,
+      `SELECT count(*) FILTER (WHERE destination = $1)::int AS to_number, count(*) FILTER (WHERE user_id = $2)::int AS by_user
+       FROM notifications WHERE kind = 'verification' AND created_at > $3 AND (destination = $1 OR user_id = $2)`,
+      [row.value, row.user_id, new Date(now.getTime() - 86_400_000)],
+    );
+    if (sent!.to_number >= MAX_CODES_PER_NUMBER_PER_DAY || sent!.by_user >= MAX_CODES_PER_USER_PER_DAY) {
+      const which =
+        sent!.to_number >= MAX_CODES_PER_NUMBER_PER_DAY
+          ? `${MAX_CODES_PER_NUMBER_PER_DAY} codes were sent to ${row.value}`
+          : `${MAX_CODES_PER_USER_PER_DAY} codes were sent for this user`;
+      throw new HttpException(
+        { statusCode: 429, error: 'Too Many Requests', message: `${which} in the last 24 hours; try again tomorrow` },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
     const code = newVerificationCode();
     const ttl = this.config.VERIFICATION_TTL_MINUTES;
     await em.query(

@@ -20,3 +20,11 @@ export function verificationCodeMatches(secret: string, contactMethodId: string,
 export const MAX_VERIFICATION_ATTEMPTS = 5;
 export const RESEND_AFTER_MS = 30_000;
 export const MAX_SENDS_PER_METHOD = 10;
+
+/**
+ * Codes a number can be sent in a day, whoever adds it and however often its contact method is
+ * deleted and added again; and codes one user can have sent in a day, to any numbers. Without
+ * these, anyone with a token could make Klaxon text or call any number without end.
+ */
+export const MAX_CODES_PER_NUMBER_PER_DAY = 10;
+export const MAX_CODES_PER_USER_PER_DAY = 20;
