@@ -123,6 +123,53 @@ describe('scenarios: access and trust', () => {
     expect((await sys.ingest.as(viewerToken).get('/api/v1/audit')).status).toBe(403);
   });
 
+  it('people sign in with a password: the token works everywhere until they sign out; failed attempts are limited', async () => {
+    const user = await expectOk(sys.oncall.post('/api/v1/users', { name: 'Ivy', email: `ivy-${randomUUID().slice(0, 6)}@example.com` }));
+    const signIn = (email: string, password: string) => sys.oncall.as(null).post('/api/v1/auth/sign-in', { email, password });
+    // No password yet: nobody can sign in as Ivy.
+    expect((await signIn(user.email, 'correct horse battery staple')).status).toBe(401);
+    expect((await sys.oncall.put(`/api/v1/users/${user.id}/password`, { password: 'short' })).body.message).toContain(
+      'password: must be at least 12 characters',
+    );
+    expect((await sys.oncall.put(`/api/v1/users/${user.id}/password`, { password: 'correct horse battery staple' })).status).toBe(204);
+
+    const ok = await signIn(user.email.toUpperCase(), 'correct horse battery staple');
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ user: { id: user.id, role: 'responder' }, expiresAt: expect.any(String) });
+    expect(await everywhere(ok.body.token, user.id)).toEqual([200, 200, 200, 200]);
+    expect(await expectOk(sys.oncall.get(`/api/v1/users/${user.id}/tokens`))).toEqual([
+      expect.objectContaining({ id: ok.body.tokenId, kind: 'sign-in', name: 'Sign-in', revokedAt: null }),
+    ]);
+
+    // Ivy changes her own password only with the current one, and nobody else's.
+    const ivy = sys.oncall.as(ok.body.token);
+    expect((await ivy.put(`/api/v1/users/${user.id}/password`, { password: 'another long passphrase' })).status).toBe(400);
+    expect(
+      (await ivy.put(`/api/v1/users/${user.id}/password`, { password: 'another long passphrase', currentPassword: 'correct horse battery staple' })).status,
+    ).toBe(204);
+    const other = await expectOk(sys.oncall.post('/api/v1/users', { name: 'Jo', email: `jo-${randomUUID().slice(0, 6)}@example.com` }));
+    expect((await ivy.put(`/api/v1/users/${other.id}/password`, { password: 'take over jo account' })).status).toBe(403);
+    // The password never appears in the audit log.
+    expect(JSON.stringify(await expectOk(sys.oncall.get(`/api/v1/audit?targetId=${user.id}`)))).not.toContain('another long passphrase');
+
+    // Signing out ends the sign-in in every service.
+    expect((await ivy.post('/api/v1/auth/sign-out')).status).toBe(204);
+    await eventually(async () => (await everywhere(ok.body.token, user.id)).every((s) => s === 401), { what: 'the signed-out token refused everywhere' });
+
+    // Five failed sign-ins for one email (the one before the password was set, and four more): the
+    // next attempt is refused, even with the right password.
+    for (let i = 0; i < 4; i++) {
+      const wrong = await signIn(user.email, `wrong password ${i}!!`);
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.message).toBe('That email and password do not match an account with a password set');
+    }
+    const limited = await signIn(user.email, 'another long passphrase');
+    expect(limited.status).toBe(429);
+    expect(limited.body.message).toBe('Too many failed sign-ins for this email; try again in 15 minutes');
+    await sys.advanceMinutes(16);
+    expect((await signIn(user.email, 'another long passphrase')).status).toBe(200);
+  });
+
   it('a token without an expiry is refused, and none is issued for longer than a year', async () => {
     const key = new TextEncoder().encode(TEST_AUTH_SECRET);
     const forever = await new SignJWT({ role: 'admin' })

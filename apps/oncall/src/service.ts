@@ -7,6 +7,7 @@ import { OncallTeamsSchedules1764400000000 } from './migrations/1764400000000-on
 import { OncallAutomaticReviews1765000000000 } from './migrations/1765000000000-oncall-automatic-reviews.js';
 import { OncallApiTokens1765000000002 } from './migrations/1765000000002-oncall-api-tokens.js';
 import { OncallPolicyTeams1765000000005 } from './migrations/1765000000005-oncall-policy-teams.js';
+import { OncallSignIn1765000000007 } from './migrations/1765000000007-oncall-sign-in.js';
 import { OncallModule } from './oncall.module.js';
 import { Service } from './services/service.entity.js';
 import { User } from './users/user.entity.js';
@@ -24,6 +25,7 @@ export const oncallService: ServiceDefinition<typeof OncallEnv> = {
     OncallAutomaticReviews1765000000000,
     OncallApiTokens1765000000002,
     OncallPolicyTeams1765000000005,
+    OncallSignIn1765000000007,
   ],
   // incidents: escalation; directory: maintenance windows from alert-ingest.
   consumes: ['incidents', 'directory'],

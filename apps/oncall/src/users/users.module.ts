@@ -4,6 +4,11 @@ import { TeamsModule } from '../teams/teams.module.js';
 import { TokenUseInterceptor } from './token-use.interceptor.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
+import { SignInController, SignInService } from './sign-in.js';
 
-@Module({ imports: [TeamsModule], controllers: [UsersController], providers: [UsersService, { provide: APP_INTERCEPTOR, useClass: TokenUseInterceptor }] })
+@Module({
+  imports: [TeamsModule],
+  controllers: [UsersController, SignInController],
+  providers: [UsersService, SignInService, { provide: APP_INTERCEPTOR, useClass: TokenUseInterceptor }],
+})
 export class UsersModule {}

@@ -14,6 +14,8 @@ import type { CreateUser, UpdateUser } from './users.dto.js';
 export interface ApiTokenView {
   id: string;
   name: string;
+  /** "api" (issued for a machine or a script) or "sign-in" (a person signed in with a password). */
+  kind: 'api' | 'sign-in';
   role: string;
   createdAt: Date;
   expiresAt: Date;
@@ -120,7 +122,7 @@ export class UsersService {
     await this.get(id);
     return queryRows<ApiTokenView>(
       this.db,
-      `SELECT id, name, role, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"
+      `SELECT id, name, kind, role, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"
        FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC`,
       [id],
     );
