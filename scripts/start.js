@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDeps, ROOT } from './ensure-deps.js';
+import { newSigningKeys } from './signing-keys.js';
 
 ensureDeps();
 const { build } = await import('./build.js');
@@ -23,6 +24,8 @@ const secretsFile = path.join(home, 'dev-secrets.json');
 const secrets = fs.existsSync(secretsFile)
   ? JSON.parse(fs.readFileSync(secretsFile, 'utf8'))
   : { authSecret: randomBytes(32).toString('hex'), adminToken: `klx_admin_${randomBytes(18).toString('hex')}` };
+// Token keys (Ed25519): oncall signs, the others only check. Added to secrets kept from before they existed.
+secrets.tokenKeys ??= newSigningKeys(`dev-${randomBytes(3).toString('hex')}`);
 fs.writeFileSync(secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
 
 const kafkaPort = Number(process.env.KAFKA_PORT ?? 9092);
@@ -58,6 +61,8 @@ const processes = SERVICES.map(
         DATABASE_URL: `${pg.baseUrl}/${dbPrefix}_${name.replace('-', '_')}`,
         KAFKA_BROKERS: kafka.brokers,
         AUTH_SECRET: secrets.authSecret,
+        AUTH_PUBLIC_KEYS: JSON.stringify(secrets.tokenKeys.publicKeys),
+        ...(name === 'oncall' ? { AUTH_SIGNING_KEY: JSON.stringify(secrets.tokenKeys.signingKey) } : {}),
         BOOTSTRAP_ADMIN_TOKEN: secrets.adminToken,
         // Each service's own address: notifier's links and Twilio callbacks, oncall's calendar feeds.
         PUBLIC_URL: `http://localhost:${ports[name]}`,

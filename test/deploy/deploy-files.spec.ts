@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '#libs/config';
+import { newSigningKeys } from '#libs/testing';
 import { ingestService } from '../../apps/alert-ingest/src/service.js';
 import { incidentsService } from '../../apps/incidents/src/service.js';
 import { notifierService } from '../../apps/notifier/src/service.js';
@@ -19,6 +20,8 @@ const services = { 'alert-ingest': ingestService, oncall: oncallService, notifie
 
 /** What an operator creates before the first start, as the deploy docs say (openssl rand -base64 48). */
 const operatorSecret = (): string => randomBytes(36).toString('base64');
+/** What `npm run keys` prints, as an operator would set it. */
+const keys = newSigningKeys('operator');
 
 describe('deployment files', () => {
   it('docker-compose.yml gives each service a valid environment, a health check and the right entry point', () => {
@@ -30,9 +33,18 @@ describe('deployment files', () => {
       expect(svc.healthcheck.test.join(' ')).toContain('/health/ready');
       const raw = svc.environment as Record<string, string>;
       // Secrets have no default: Compose refuses to start until the operator sets them (${VAR:?message}).
-      for (const name of ['AUTH_SECRET', 'BOOTSTRAP_ADMIN_TOKEN']) expect(raw[name]).toMatch(/^\$\{KLAXON_\w+:\?[^}]+\}$/);
+      for (const name of ['AUTH_SECRET', 'BOOTSTRAP_ADMIN_TOKEN', 'AUTH_PUBLIC_KEYS']) expect(raw[name]).toMatch(/^\$\{KLAXON_\w+:\?[^}]+\}$/);
+      // Only oncall holds the key that signs tokens.
+      if (name === 'oncall') expect(raw.AUTH_SIGNING_KEY).toMatch(/^\$\{KLAXON_AUTH_SIGNING_KEY:\?[^}]+\}$/);
+      else expect(raw.AUTH_SIGNING_KEY).toBeUndefined();
       expect(String(raw.DATABASE_URL)).toContain('${KLAXON_DB_PASSWORD}');
-      const supplied: Record<string, string> = { KLAXON_AUTH_SECRET: operatorSecret(), KLAXON_ADMIN_TOKEN: operatorSecret(), KLAXON_DB_PASSWORD: 'x' };
+      const supplied: Record<string, string> = {
+        KLAXON_AUTH_SECRET: operatorSecret(),
+        KLAXON_ADMIN_TOKEN: operatorSecret(),
+        KLAXON_DB_PASSWORD: 'x',
+        KLAXON_AUTH_PUBLIC_KEYS: JSON.stringify(keys.publicKeys),
+        KLAXON_AUTH_SIGNING_KEY: JSON.stringify(keys.signingKey),
+      };
       const env = Object.fromEntries(
         Object.entries(raw).map(([k, v]) => [k, String(v).replace(/\$\{(\w+)(:[?-][^}]*)?\}/g, (_, name: string) => supplied[name]!)]),
       );
@@ -55,6 +67,8 @@ describe('deployment files', () => {
     expect(docs.filter((d) => d.kind === 'Secret')).toEqual([]);
     const secret: Record<string, string> = {
       AUTH_SECRET: operatorSecret(),
+      AUTH_PUBLIC_KEYS: JSON.stringify(keys.publicKeys),
+      AUTH_SIGNING_KEY: JSON.stringify(keys.signingKey),
       BOOTSTRAP_ADMIN_TOKEN: operatorSecret(),
       ...Object.fromEntries(
         ['ALERT_INGEST', 'ONCALL', 'NOTIFIER', 'INCIDENTS'].map((s) => [`DATABASE_URL_${s}`, `postgres://klaxon:pw@db:5432/klaxon_${s.toLowerCase()}`]),
@@ -68,7 +82,9 @@ describe('deployment files', () => {
       expect(container.livenessProbe.httpGet.path).toBe('/health/live');
       const env: Record<string, string> = { ...configMap };
       for (const e of container.env) {
-        if (e.valueFrom) expect(e.valueFrom.secretKeyRef.name).toBe('klaxon-secrets');
+        // The signing key is a Secret of its own, read by oncall alone.
+        if (e.valueFrom)
+          expect(e.valueFrom.secretKeyRef.name).toBe(e.name === 'AUTH_SIGNING_KEY' && name === 'oncall' ? 'klaxon-signing-key' : 'klaxon-secrets');
         env[e.name] = e.value ?? secret[e.valueFrom.secretKeyRef.key]!;
       }
       expect(() => parseConfig(def.env, env)).not.toThrow();

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TokenService } from '#libs/auth';
-import { Api, TestWorld, runServiceOnce } from '#libs/testing';
+import { Api, TEST_PUBLIC_KEYS, TestWorld, newSigningKeys, runServiceOnce } from '#libs/testing';
 
 /**
  * Safe by default: with NODE_ENV=production nothing runs on a placeholder or published secret, and
@@ -13,9 +13,21 @@ describe('production defaults', () => {
   const world = new TestWorld();
   const secret = random();
   const adminToken = random();
+  const keys = newSigningKeys('production-test');
+  const tokens = new TokenService({ publicKeys: keys.publicKeys.keys, signingKey: keys.signingKey });
   const production = (service: string, extra: Record<string, string> = {}) => {
-    const { TEST_CLOCK: _clock, ...env } = world.env(service, { NODE_ENV: 'production', AUTH_SECRET: secret, BOOTSTRAP_ADMIN_TOKEN: adminToken, ...extra });
-    return env;
+    const {
+      TEST_CLOCK: _clock,
+      AUTH_SIGNING_KEY: _published,
+      ...env
+    } = world.env(service, {
+      NODE_ENV: 'production',
+      AUTH_SECRET: secret,
+      AUTH_PUBLIC_KEYS: JSON.stringify(keys.publicKeys),
+      BOOTSTRAP_ADMIN_TOKEN: adminToken,
+      ...extra,
+    });
+    return service === 'oncall' ? { ...env, AUTH_SIGNING_KEY: JSON.stringify(keys.signingKey) } : env;
   };
   afterAll(() => world.close());
   /** A user as oncall announces them (the services check tokens against their copy of the directory). */
@@ -42,6 +54,19 @@ describe('production defaults', () => {
     },
   );
 
+  it.each(['alert-ingest', 'oncall', 'notifier', 'incidents'] as const)('%s refuses the token keys published with Klaxon in production', (name) => {
+    const res = runServiceOnce(name, production(name, { AUTH_PUBLIC_KEYS: JSON.stringify(TEST_PUBLIC_KEYS) }));
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('AUTH_PUBLIC_KEYS holds a key published with Klaxon (kid "test-2026-12"), refused with NODE_ENV=production');
+  });
+
+  it.each(['alert-ingest', 'notifier', 'incidents'] as const)('%s cannot sign tokens: it refuses to start with the signing key', (name) => {
+    const res = runServiceOnce(name, { ...production(name), AUTH_SIGNING_KEY: JSON.stringify(keys.signingKey) });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(`AUTH_SIGNING_KEY is set, but only oncall signs tokens: give ${name} AUTH_PUBLIC_KEYS only`);
+    expect(res.stderr).not.toContain(keys.signingKey.d);
+  });
+
   it('notifier refuses a public capture inbox in production', () => {
     const res = runServiceOnce('notifier', production('notifier', { CAPTURE_INBOX: 'public' }));
     expect(res.status).toBe(1);
@@ -63,9 +88,14 @@ describe('production defaults', () => {
 
   it('CAPTURE_INBOX=admin: only an admin token reads it or answers as a phone', async () => {
     const notifier = await world.spawn('notifier', production('notifier', { CAPTURE_INBOX: 'admin' }));
-    const tokens = new TokenService(secret);
     const responder = await tokens.issue({ userId: await announceUser('responder'), role: 'responder', tokenId: randomUUID(), expiresInSeconds: 600 });
-    const forged = await new TokenService(random()).issue({ userId: randomUUID(), role: 'admin', tokenId: randomUUID(), expiresInSeconds: 600 });
+    const other = newSigningKeys('production-test');
+    const forged = await new TokenService({ publicKeys: other.publicKeys.keys, signingKey: other.signingKey }).issue({
+      userId: randomUUID(),
+      role: 'admin',
+      tokenId: randomUUID(),
+      expiresInSeconds: 600,
+    });
     expect((await new Api(notifier.url, null).get('/api/v1/inbox')).status).toBe(401);
     expect((await new Api(notifier.url, forged).get('/api/v1/inbox')).status).toBe(401);
     expect((await new Api(notifier.url, responder).get('/api/v1/inbox')).status).toBe(403);
@@ -80,7 +110,7 @@ describe('production defaults', () => {
     const scrape = random();
     const ingest = await world.spawn('alert-ingest', production('alert-ingest', { METRICS_TOKEN: scrape }));
     expect((await new Api(ingest.url, null).get('/metrics')).status).toBe(401);
-    const responder = await new TokenService(secret).issue({
+    const responder = await tokens.issue({
       userId: await announceUser('responder'),
       role: 'responder',
       tokenId: randomUUID(),

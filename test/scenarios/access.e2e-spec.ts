@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
-import { eventually, expectOk, PagingSystem, TEST_AUTH_SECRET, type Api } from '#libs/testing';
+import { importJWK, SignJWT } from 'jose';
+import { eventually, expectOk, PagingSystem, TEST_AUTH_SECRET, TEST_SIGNING_KEY, type Api } from '#libs/testing';
 
 /**
  * API tokens can be taken back: a revoked token, a deleted user's token, and a demoted user's
@@ -171,9 +171,10 @@ describe('scenarios: access and trust', () => {
   });
 
   it('a token without an expiry is refused, and none is issued for longer than a year', async () => {
-    const key = new TextEncoder().encode(TEST_AUTH_SECRET);
+    // Signed with oncall's own key, but without an expiry.
+    const key = await importJWK({ ...TEST_SIGNING_KEY, alg: 'EdDSA' }, 'EdDSA');
     const forever = await new SignJWT({ role: 'admin' })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: TEST_SIGNING_KEY.kid })
       .setIssuer('klaxon')
       .setAudience('klaxon-api')
       .setSubject(randomUUID())
@@ -184,6 +185,20 @@ describe('scenarios: access and trust', () => {
     expect(res.status).toBe(401);
     expect(res.body.message).toBe('Bearer token rejected: token is not valid');
     expect((await sys.oncall.post(`/api/v1/users/${randomUUID()}/tokens`, { expiresInDays: 3650 })).status).toBe(400);
+
+    // Nothing but oncall's signing key makes a token: one signed with the shared AUTH_SECRET (as
+    // every service could before) is refused by every service.
+    const user = await expectOk(sys.oncall.post('/api/v1/users', { name: 'Kim', email: `kim-${randomUUID().slice(0, 6)}@example.com`, role: 'admin' }));
+    const shared = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer('klaxon')
+      .setAudience('klaxon-api')
+      .setSubject(user.id)
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_AUTH_SECRET));
+    expect(await everywhere(shared, user.id)).toEqual([401, 401, 401, 401]);
   });
 
   it('text that cannot be stored (NUL, a lone surrogate) gets a 400 naming the field on every management route, never a 500', async () => {

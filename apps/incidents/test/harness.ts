@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { TokenService, type Role } from '#libs/auth';
+import type { Role } from '#libs/auth';
 import { OffsetClock } from '#libs/clock';
 import type { EventInput, EventType } from '#libs/contracts';
-import { Api, KafkaTap, TEST_AUTH_SECRET, TestWorld, eventually, type TappedMessage } from '#libs/testing';
+import { Api, KafkaTap, testTokens, TestWorld, eventually, type TappedMessage } from '#libs/testing';
 import { incidentsService } from '../src/service.js';
 
 /** Generous: the first events wait for the consumer to join its group, and the machine is shared. */
@@ -34,7 +34,7 @@ export function publish<T extends EventType>(world: TestWorld, type: T, key: str
 export class IncidentsHarness {
   readonly world = new TestWorld();
   readonly clock = new OffsetClock();
-  readonly tokens = new TokenService(TEST_AUTH_SECRET);
+  readonly tokens = testTokens();
   service!: Running;
   api!: Api;
   tap!: KafkaTap;

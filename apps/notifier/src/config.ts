@@ -23,6 +23,8 @@ const seconds = (min: number, max: number, fallback: number) => z.coerce.number(
  */
 export const NotifierEnv = CommonEnv.extend({
   PORT: CommonEnv.shape.PORT.default(3003),
+  /** Keys acknowledgement links and verification codes; at least 32 characters. */
+  AUTH_SECRET: z.string().min(32, 'must be at least 32 characters (it keys links and verification codes)'),
   /** Where links in messages and Twilio's callbacks point (acknowledge pages, webhooks, the inbox). */
   PUBLIC_URL: z
     .url({ message: 'must be a URL such as https://klaxon.example.com' })

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TokenService } from '#libs/auth';
-import { gatherAction, queryDb, sleep, spoken, TEST_AUTH_SECRET } from '#libs/testing';
+import { gatherAction, queryDb, sleep, spoken, testTokens } from '#libs/testing';
 import { NotifierHarness, newNumber, soon } from './harness.js';
 
 /**
@@ -54,7 +53,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     expect(duplicate.status).toBe(409);
 
     // Another responder can neither see nor change Dana's contact methods; Dana can.
-    const tokens = new TokenService(TEST_AUTH_SECRET);
+    const tokens = testTokens();
     const sam = await tokens.issue({ userId: (await h.user('Sam')).id, role: 'responder', tokenId: randomUUID(), expiresInSeconds: 600 });
     expect((await h.api.as(sam).get(`/api/v1/users/${dana.id}/contact-methods`)).status).toBe(403);
     expect((await h.api.as(sam).post(`/api/v1/users/${dana.id}/contact-methods`, { type: 'email', value: 'sam@example.com' })).status).toBe(403);

@@ -14,6 +14,7 @@ import { User } from './users/user.entity.js';
 
 export const oncallService: ServiceDefinition<typeof OncallEnv> = {
   name: 'oncall',
+  signsTokens: true,
   env: OncallEnv,
   module: () => OncallModule,
   entities: [User, Service, EscalationPolicy],

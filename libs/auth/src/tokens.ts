@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, errors as joseErrors } from 'jose';
 
 export const ROLES = ['viewer', 'responder', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -27,30 +27,46 @@ export function roleAtLeast(have: Role, need: Role): boolean {
 const ISSUER = 'klaxon';
 const AUDIENCE = 'klaxon-api';
 
+/** An Ed25519 key as a JWK (kty OKP): public (x) or private (x and d), named by kid. */
+export interface SigningJwk {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  x: string;
+  d?: string;
+  kid: string;
+}
+
 /**
- * API tokens are JWTs (HS256) signed with AUTH_SECRET, which every service shares, so any service
- * can check a token without asking another. Tokens carry the user's role and expire.
+ * Tokens are JWTs signed with Ed25519 (EdDSA) by oncall alone, which holds the private key
+ * (AUTH_SIGNING_KEY); every other service has only the public keys (AUTH_PUBLIC_KEYS, a JWKS), so
+ * it can check a token without asking anyone but cannot make one, and a compromised
+ * internet-facing service cannot mint an admin token. Keys are named by kid: to rotate, publish the
+ * new public key beside the old, switch oncall's signing key, and drop the old key once the tokens
+ * it signed have expired. Tokens carry the user's role and always expire.
  */
 export class TokenService {
-  private readonly key: Uint8Array;
+  private readonly publicKeys: ReturnType<typeof createLocalJWKSet>;
+  private readonly signing?: { kid: string; key: ReturnType<typeof importJWK> };
   private readonly bootstrapDigest?: Buffer;
 
-  constructor(secret: string, bootstrapAdminToken?: string) {
-    this.key = new TextEncoder().encode(secret);
+  constructor(keys: { publicKeys: SigningJwk[]; signingKey?: SigningJwk }, bootstrapAdminToken?: string) {
+    this.publicKeys = createLocalJWKSet({ keys: keys.publicKeys.map(({ d: _private, ...pub }) => ({ ...pub, alg: 'EdDSA', use: 'sig' })) });
+    if (keys.signingKey) this.signing = { kid: keys.signingKey.kid, key: importJWK({ ...keys.signingKey, alg: 'EdDSA' }, 'EdDSA') };
     if (bootstrapAdminToken) this.bootstrapDigest = sha256(bootstrapAdminToken);
   }
 
   async issue(input: { userId: string; role: Role; tokenId: string; expiresInSeconds: number; now?: Date }): Promise<string> {
+    if (!this.signing) throw new Error('This service has no signing key: only oncall issues tokens');
     const iat = Math.floor((input.now ?? new Date()).getTime() / 1000);
     return new SignJWT({ role: input.role })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: this.signing.kid })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setSubject(input.userId)
       .setJti(input.tokenId)
       .setIssuedAt(iat)
       .setExpirationTime(iat + input.expiresInSeconds)
-      .sign(this.key);
+      .sign(await this.signing.key);
   }
 
   /** Returns the principal, or a reason a user can act on. */
@@ -60,10 +76,10 @@ export class TokenService {
     }
     try {
       // A token must say who, which token and until when: one without an expiry is refused.
-      const { payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, this.publicKeys, {
         issuer: ISSUER,
         audience: AUDIENCE,
-        algorithms: ['HS256'],
+        algorithms: ['EdDSA'],
         requiredClaims: ['exp', 'iat', 'sub', 'jti'],
       });
       const role = payload.role;

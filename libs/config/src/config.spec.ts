@@ -5,6 +5,7 @@ const valid = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/klaxon_oncall',
   KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
   AUTH_SECRET: 'x'.repeat(32),
+  AUTH_PUBLIC_KEYS: JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'KwcN-9fIeGMH8yJoNMEJToJFgAz2dZRJJSXGqxjNF48', kid: 'k1' }] }),
 };
 
 describe('configuration', () => {
@@ -15,6 +16,24 @@ describe('configuration', () => {
     expect(c.KAFKA_TOPIC_PREFIX).toBe('');
     expect(c.MIGRATE_ON_START).toBe(true);
     expect(c.KAFKA_SESSION_TIMEOUT_MS).toBe(10000);
+  });
+
+  it('takes token keys as JSON: public keys only in AUTH_PUBLIC_KEYS, and says what is wrong', () => {
+    expect(parseConfig(CommonEnv, valid).AUTH_PUBLIC_KEYS).toEqual([
+      { kty: 'OKP', crv: 'Ed25519', x: 'KwcN-9fIeGMH8yJoNMEJToJFgAz2dZRJJSXGqxjNF48', kid: 'k1' },
+    ]);
+    expect(() => parseConfig(CommonEnv, { ...valid, AUTH_PUBLIC_KEYS: '{not json' })).toThrow('AUTH_PUBLIC_KEYS is invalid: must be JSON');
+    const withPrivate = {
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: 'KwcN-9fIeGMH8yJoNMEJToJFgAz2dZRJJSXGqxjNF48',
+      d: 'A0mlR6RXh8ByUdc057ZYjXXo6w_Idpx7ba7NRCYm8ls',
+      kid: 'k1',
+    };
+    expect(() => parseConfig(CommonEnv, { ...valid, AUTH_PUBLIC_KEYS: JSON.stringify([withPrivate]) })).toThrow(
+      'AUTH_PUBLIC_KEYS is invalid: holds a private key (d): other services get only public keys (got "<redacted>")',
+    );
+    expect(parseConfig(CommonEnv, { ...valid, AUTH_SIGNING_KEY: JSON.stringify(withPrivate) }).AUTH_SIGNING_KEY).toEqual(withPrivate);
   });
 
   it('names the missing variable', () => {
@@ -29,7 +48,7 @@ describe('configuration', () => {
 
   it('never repeats a secret it rejects', () => {
     expect(() => parseConfig(CommonEnv, { ...valid, AUTH_SECRET: 'short-secret' })).toThrow(
-      'AUTH_SECRET is invalid: must be at least 32 characters (it signs API tokens and links) (got "<redacted>")',
+      'AUTH_SECRET is invalid: must be at least 32 characters (it keys links and verification codes) (got "<redacted>")',
     );
   });
 

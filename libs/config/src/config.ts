@@ -24,6 +24,40 @@ const port = z.coerce.number({ message: 'must be a port number' }).int('must be 
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** JSON in an environment variable (a JWK, a JWKS), parsed, or an issue saying it is not JSON. */
+const json = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be JSON (a JWK, or a JWKS {"keys": [...]})' });
+    return z.NEVER;
+  }
+});
+
+const ed25519 = z.object({
+  kty: z.literal('OKP', { message: 'keys are Ed25519 JWKs (kty "OKP", crv "Ed25519"): make them with npm run keys' }),
+  crv: z.literal('Ed25519', { message: 'keys are Ed25519 JWKs (crv "Ed25519"): make them with npm run keys' }),
+  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'x must be a base64url Ed25519 public key'),
+  kid: z.string().min(1, 'every key needs a kid (its name, e.g. "2026-12")').max(100),
+});
+
+/** The public keys tokens are checked with (a JWKS, a list of JWKs or one JWK); never a private key. */
+const publicKeys = json.pipe(
+  z
+    .union([z.object({ keys: z.array(z.unknown()) }).transform((j) => j.keys), z.array(z.unknown()), z.unknown().transform((k) => [k])])
+    .pipe(
+      z
+        .array(ed25519.extend({ d: z.never({ message: 'holds a private key (d): other services get only public keys' }).optional() }))
+        .min(1, 'needs at least one key'),
+    ),
+);
+
+/** Oncall's private signing key: an Ed25519 JWK with d. */
+const signingKey = json.pipe(ed25519.extend({ d: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'd must be a base64url Ed25519 private key') }));
+
+/** Ed25519 public keys published in this repository (tests, docs): refused with NODE_ENV=production. */
+export const PUBLISHED_SIGNING_KEYS = ['ROp5Xbj92HYre5CAQ-C8uJPCXORyWZzc5HUsK7F_6RU'];
+
 export const CommonEnv = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: port,
@@ -42,8 +76,12 @@ export const CommonEnv = z.object({
    */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300000).default(10000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Signs API tokens and acknowledgement links; at least 32 characters. */
-  AUTH_SECRET: z.string().min(32, 'must be at least 32 characters (it signs API tokens and links)'),
+  /** Keys notifier's acknowledgement links and verification codes; at least 32 characters. Tokens use the keys below. */
+  AUTH_SECRET: z.string().min(32, 'must be at least 32 characters (it keys links and verification codes)').optional(),
+  /** The Ed25519 public keys API tokens are checked with (JWKS JSON); every service needs them. */
+  AUTH_PUBLIC_KEYS: publicKeys,
+  /** The Ed25519 private key tokens are signed with (JWK JSON): oncall's alone; other services refuse to start with it. */
+  AUTH_SIGNING_KEY: signingKey.optional(),
   /** Accepted as an admin bearer token so the first user can be created; unset it once real tokens exist. */
   BOOTSTRAP_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   /** A bearer token for Prometheus to scrape /metrics with; with NODE_ENV=production /metrics needs it (or an admin token). */
@@ -81,6 +119,12 @@ export function parseConfig<S extends z.ZodObject>(schema: S, env: Record<string
             `${name} is a placeholder or a well-known default, refused with NODE_ENV=production: generate one (openssl rand -base64 48) and keep it in a secret store`,
           );
       }
+      const keys = [...(cfg.AUTH_PUBLIC_KEYS ?? []), ...(cfg.AUTH_SIGNING_KEY ? [cfg.AUTH_SIGNING_KEY] : [])];
+      const published = keys.find((k) => PUBLISHED_SIGNING_KEYS.includes(k.x));
+      if (published)
+        throw new ConfigError(
+          `${cfg.AUTH_SIGNING_KEY?.x === published.x ? 'AUTH_SIGNING_KEY' : 'AUTH_PUBLIC_KEYS'} holds a key published with Klaxon (kid "${published.kid}"), refused with NODE_ENV=production: make your own with npm run keys`,
+        );
     }
     return cfg;
   }

@@ -45,6 +45,8 @@ export interface ServiceDefinition<S extends z.ZodObject = z.ZodObject> {
   consumes: TopicId[];
   /** Hot JSON routes answered in the fast lane (see fast-lane.ts), given the initialised app. */
   fastRoutes?: (app: INestApplication) => FastRoute[];
+  /** Issues tokens (oncall): needs AUTH_SIGNING_KEY. Every other service refuses to start with one. */
+  signsTokens?: boolean;
 }
 
 export interface StartOptions {
@@ -71,6 +73,7 @@ class ServiceRootModule {}
  */
 export async function startService<S extends z.ZodObject>(def: ServiceDefinition<S>, options: StartOptions = {}): Promise<RunningService> {
   const config = parseConfig(def.env, options.env ?? process.env) as z.output<S> & CommonConfig;
+  checkSigningKey(def, config);
   armCrashPoint(config.CRASH_AT);
   const logger = createLogger(def.name, config.LOG_LEVEL);
   const clock = options.clock ?? (config.TEST_CLOCK ? new OffsetClock() : new SystemClock());
@@ -95,7 +98,7 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
   const timers = new Timers(clock);
   const timerRunner = new TimerRunner(dataSource, clock, listener, metrics, logger);
   const relay = new OutboxRelay(dataSource, producer, listener, metrics, logger);
-  const tokens = new TokenService(config.AUTH_SECRET, config.BOOTSTRAP_ADMIN_TOKEN);
+  const tokens = new TokenService({ publicKeys: config.AUTH_PUBLIC_KEYS, signingKey: config.AUTH_SIGNING_KEY }, config.BOOTSTRAP_ADMIN_TOKEN);
   const daily = new DailyJobs(timerRunner, timers, dataSource, clock);
   const runtime = new Runtime(
     def.name,
@@ -264,4 +267,16 @@ function processAlive(pid: number): boolean {
     // EPERM: it exists, it is just not ours to signal.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Only the service that issues tokens holds the private key, and its public half is among the keys everyone checks with. */
+function checkSigningKey(def: ServiceDefinition, config: CommonConfig): void {
+  const key = config.AUTH_SIGNING_KEY;
+  if (!def.signsTokens) {
+    if (key) throw new ConfigError(`AUTH_SIGNING_KEY is set, but only oncall signs tokens: give ${def.name} AUTH_PUBLIC_KEYS only`);
+    return;
+  }
+  if (!key) throw new ConfigError('AUTH_SIGNING_KEY is missing: oncall signs tokens with it (npm run keys makes a key pair)');
+  if (!config.AUTH_PUBLIC_KEYS.some((k) => k.kid === key.kid && k.x === key.x))
+    throw new ConfigError(`AUTH_PUBLIC_KEYS must include the public half of AUTH_SIGNING_KEY (kid "${key.kid}"), or no service would accept its tokens`);
 }

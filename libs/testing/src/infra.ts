@@ -22,6 +22,15 @@ export function uniqueId(): string {
 }
 
 export const TEST_AUTH_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+/** The tests' token signing key (published here, so refused with NODE_ENV=production) and its public half. */
+export const TEST_SIGNING_KEY = {
+  kty: 'OKP',
+  crv: 'Ed25519',
+  x: 'ROp5Xbj92HYre5CAQ-C8uJPCXORyWZzc5HUsK7F_6RU',
+  d: 'cBuy9IKij4NT6uw6HLXiNlGkniqCOwFZA6N5TS59MbQ',
+  kid: 'test-2026-12',
+} as const;
+export const TEST_PUBLIC_KEYS = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: TEST_SIGNING_KEY.x, kid: TEST_SIGNING_KEY.kid }] } as const;
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export async function eventually<T>(

@@ -1,4 +1,6 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { TokenService, type SigningJwk } from '#libs/auth';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -8,7 +10,7 @@ import { ensureTopics } from '#libs/messaging';
 import { ServiceProcess, type ServiceName } from '#libs/devstack';
 import { startService, type RunningService, type ServiceDefinition, type StartOptions } from '#libs/platform';
 import type { Clock } from '#libs/clock';
-import { TEST_ADMIN_TOKEN, TEST_AUTH_SECRET, testInfra, uniqueId, type TestInfra } from './infra.js';
+import { TEST_ADMIN_TOKEN, TEST_AUTH_SECRET, TEST_PUBLIC_KEYS, TEST_SIGNING_KEY, testInfra, uniqueId, type TestInfra } from './infra.js';
 import { KafkaTap, produceRaw } from './kafka-tap.js';
 
 // libs/testing/src in the sources (jest), dist/libs/testing/src when built (benchmarks).
@@ -98,6 +100,9 @@ export class TestWorld {
       KAFKA_BROKERS: this.infra.brokers,
       KAFKA_TOPIC_PREFIX: this.prefix,
       AUTH_SECRET: TEST_AUTH_SECRET,
+      AUTH_PUBLIC_KEYS: JSON.stringify(TEST_PUBLIC_KEYS),
+      // Only oncall signs tokens; the others refuse to start with the private key.
+      ...(service === 'oncall' ? { AUTH_SIGNING_KEY: JSON.stringify(TEST_SIGNING_KEY) } : {}),
       BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       LOG_LEVEL: process.env.KLAXON_TEST_LOG_LEVEL ?? 'error',
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
@@ -213,4 +218,16 @@ export function runServiceOnce(name: ServiceName, env: Record<string, string>): 
     encoding: 'utf8',
     timeout: 20000,
   });
+}
+
+/** Mints tokens as oncall would (with the tests' signing key), for tests that play a user without oncall. */
+export function testTokens(): TokenService {
+  return new TokenService({ publicKeys: [...TEST_PUBLIC_KEYS.keys], signingKey: TEST_SIGNING_KEY });
+}
+
+/** A fresh Ed25519 key pair as oncall's AUTH_SIGNING_KEY and everyone's AUTH_PUBLIC_KEYS (for tests that run as production would). */
+export function newSigningKeys(kid = `key-${uniqueId()}`): { signingKey: SigningJwk; publicKeys: { keys: SigningJwk[] } } {
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) as { x: string; d: string };
+  const signingKey: SigningJwk = { kty: 'OKP', crv: 'Ed25519', x: jwk.x, d: jwk.d, kid };
+  return { signingKey, publicKeys: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid }] } };
 }
