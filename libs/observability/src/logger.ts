@@ -21,20 +21,30 @@ const REDACT = [
   '*.authToken',
   '*.privateKey',
   '*.registrationToken',
+  // A failed database write (TypeORM's QueryFailedError, pg's error) carries its parameters and a
+  // detail quoting the values ("Key (email)=(…) already exists"): phone numbers, emails, codes.
+  '*.parameters',
+  'err.driverError.parameters',
+  'err.detail',
+  'err.driverError.detail',
+  'err.cause.detail',
 ];
 
-export function createLogger(service: string, level = 'info'): Logger {
-  return pino({
-    level,
-    base: { service },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACT, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
-    mixin() {
-      const correlationId = currentCorrelationId();
-      return correlationId ? { correlationId } : {};
+export function createLogger(service: string, level = 'info', destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+      mixin() {
+        const correlationId = currentCorrelationId();
+        return correlationId ? { correlationId } : {};
+      },
     },
-  });
+    destination,
+  );
 }
 
 /** Adapts pino to Nest's LoggerService so framework logs are JSON too. */
