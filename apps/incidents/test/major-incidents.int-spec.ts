@@ -93,6 +93,26 @@ describe('major incidents: communication, problems and reviews', () => {
     expect((await h.api.get(`/api/v1/incidents/${incident.id}/stakeholders`)).body).toHaveLength(2);
   });
 
+  it('emails stakeholders of one incident at most 12 times an hour, and lets an incident have at most 100 of them', async () => {
+    const { incident } = await openIncident();
+    for (let i = 0; i < 100; i++) {
+      expect((await api.post(`/api/v1/incidents/${incident.id}/stakeholders`, { email: `watcher-${i}@example.com`, name: `Watcher ${i}` })).status).toBe(201);
+    }
+    const full = await api.post(`/api/v1/incidents/${incident.id}/stakeholders`, { email: 'one-more@example.com', name: 'One more' });
+    expect(full.status).toBe(409);
+    expect(full.body.message).toBe('This incident has 100 stakeholders already, the most it can have; remove some first');
+
+    const { incident: other } = await openIncident();
+    expect((await api.post(`/api/v1/incidents/${other.id}/stakeholders`, { email: 'cfo@example.com', name: 'The CFO' })).status).toBe(201);
+    for (let i = 0; i < 12; i++) {
+      expect((await api.post(`/api/v1/incidents/${other.id}/stakeholder-updates`, { summary: `Update ${i}`, message: 'Still on it.' })).status).toBe(201);
+    }
+    const thirteenth = await api.post(`/api/v1/incidents/${other.id}/stakeholder-updates`, { summary: 'Update 12', message: 'Still on it.' });
+    expect(thirteenth.status).toBe(429);
+    expect(thirteenth.body.message).toBe(`12 updates were sent for incident #${other.number} in the last hour; stakeholders are not emailed more often`);
+    expect((await h.api.get(`/api/v1/incidents/${other.id}/stakeholder-updates`)).body).toHaveLength(12);
+  });
+
   it('keeps a conference bridge link per incident', async () => {
     const { incident } = await openIncident();
     const set = await api.put(`/api/v1/incidents/${incident.id}/conference-bridge`, {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
@@ -10,6 +10,10 @@ import type { Actor } from '../incidents/incident.entity.js';
 import { IncidentsService } from '../incidents/incidents.service.js';
 import { Timeline } from '../timeline/timeline.service.js';
 import type { StakeholderInput, StakeholderUpdateInput } from './stakeholders.dto.js';
+
+/** Who can be emailed about one incident or service, and how often: an update is not a way to mail anyone, without end. */
+export const MAX_STAKEHOLDERS = 100;
+export const MAX_UPDATES_PER_HOUR = 12;
 
 export interface Stakeholder {
   id: string;
@@ -103,6 +107,20 @@ export class StakeholdersService {
   /** Sends an update to everyone informed of the incident (its own and its service's stakeholders, each address once). */
   async sendUpdate(em: EntityManager, incidentId: string, by: Actor, input: StakeholderUpdateInput): Promise<StakeholderUpdate> {
     const incident = await this.incidents.lock(em, incidentId);
+    const [recent] = await queryRows<{ n: number }>(em, 'SELECT count(*)::int AS n FROM stakeholder_updates WHERE incident_id = $1 AND created_at > $2', [
+      incidentId,
+      new Date(this.clock.now().getTime() - 3_600_000),
+    ]);
+    if (recent!.n >= MAX_UPDATES_PER_HOUR) {
+      throw new HttpException(
+        {
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: `${MAX_UPDATES_PER_HOUR} updates were sent for incident #${incident.number} in the last hour; stakeholders are not emailed more often`,
+        },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
     const recipients = dedupe(await this.listForIncident(em, incidentId));
     if (recipients.length === 0) {
       throw new ConflictError(
@@ -182,6 +200,8 @@ export class StakeholdersService {
     } else {
       person = { userId: null, name: input.name, email: input.email };
     }
+    const [{ n } = { n: 0 }] = await queryRows<{ n: number }>(em, `SELECT count(*)::int AS n FROM ${owner.table} WHERE ${owner.column} = $1`, [owner.id]);
+    if (n >= MAX_STAKEHOLDERS) throw new ConflictError(`This ${scope} has ${MAX_STAKEHOLDERS} stakeholders already, the most it can have; remove some first`);
     const id = randomUUID();
     const now = this.clock.now();
     const inserted: unknown[] = await em.query(
