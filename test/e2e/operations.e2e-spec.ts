@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { portOpen, startKafka, stopKafka } from '../../deploy/local/runtime.js';
-import { Api, REPO_ROOT, TestWorld, createPagingWorld, eventually, freePort, pdTrigger, queryDb, runServiceOnce } from '#libs/testing';
+import { Api, REPO_ROOT, TEST_ADMIN_TOKEN, TestWorld, createPagingWorld, eventually, freePort, pdTrigger, queryDb, runServiceOnce } from '#libs/testing';
 import { oncallService } from '../../apps/oncall/src/service.js';
+import { ingestService } from '../../apps/alert-ingest/src/service.js';
+import net from 'node:net';
 
 describe('operations: configuration errors, health, and Kafka outages', () => {
   const world = new TestWorld();
@@ -28,6 +30,29 @@ describe('operations: configuration errors, health, and Kafka outages', () => {
     expect(short.status).toBe(1);
     expect(short.stderr).toContain('AUTH_SECRET is invalid: must be at least 32 characters');
     expect(short.stderr).not.toContain('hunter2');
+  });
+
+  it('answers 408 and closes the connection when a body trickles in slower than HTTP_BODY_TIMEOUT_SECONDS, on fast-lane and Express routes', async () => {
+    const svc = await world.start(ingestService, { env: { HTTP_BODY_TIMEOUT_SECONDS: '1' } });
+    const port = Number(new URL(svc.api.url).port);
+    /** Sends the headers and the start of a 100-byte body, then nothing: what comes back before the server hangs up. */
+    const stall = (path: string, headers = ''): Promise<string> =>
+      new Promise((resolve, reject) => {
+        let got = '';
+        const socket = net.connect(port, '127.0.0.1', () =>
+          socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n${headers}\r\n{"rout`),
+        );
+        socket.on('data', (d) => (got += d.toString()));
+        socket.on('close', () => resolve(got));
+        socket.on('error', reject);
+      });
+    for (const answer of await Promise.all([stall('/v2/enqueue'), stall('/api/v1/integrations', `Authorization: Bearer ${TEST_ADMIN_TOKEN}\r\n`)])) {
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer).toContain('The request body did not arrive within 1 s');
+    }
+    // A whole request is answered as ever.
+    expect((await svc.api.get('/health/live')).status).toBe(200);
+    await svc.close();
   });
 
   it('reports not ready while Kafka is unreachable, and live all the same', async () => {

@@ -87,6 +87,8 @@ export const CommonEnv = z.object({
   /** A bearer token for Prometheus to scrape /metrics with; with NODE_ENV=production /metrics needs it (or an admin token). */
   METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   MIGRATE_ON_START: bool.default(true),
+  /** A request whose body has not fully arrived this long after it started is answered 408 and its connection closed (slow senders cannot hold workers). */
+  HTTP_BODY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
   /** Lets a test fast-forward this process's clock over HTTP. Refused unless NODE_ENV=test. */
   TEST_CLOCK: bool.default(false),
   /** Test-only fault injection: the named crash point kills the process with SIGKILL. */

@@ -28,7 +28,7 @@ import {
 } from '#libs/messaging';
 import { Metrics, PinoNestLogger, createLogger } from '#libs/observability';
 import { installFastLane, type FastRoute } from './fast-lane.js';
-import { bodyParsers, requestContext } from './http.js';
+import { bodyParsers, installBodyTimeout, requestContext } from './http.js';
 import { PlatformModule } from './platform.module.js';
 import { Runtime } from './runtime.js';
 
@@ -168,6 +168,7 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
     .catch((err) => logger.error({ err: errorMessage(err) }, 'event consumer failed to start'));
 
   installFastLane(app.getHttpServer() as Server, def.fastRoutes?.(app) ?? [], metrics, logger);
+  installBodyTimeout(app.getHttpServer() as Server, config.HTTP_BODY_TIMEOUT_SECONDS * 1000);
   const server: Server = await app.listen(config.PORT, config.HOST);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;

@@ -8,6 +8,7 @@ import {
   type ArgumentMetadata,
 } from '@nestjs/common';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { throwError } from 'rxjs';
 import type { Logger } from 'pino';
 import { CORRELATION_HEADER, currentCorrelationId, sanitizeCorrelationId, withCorrelationId, type Metrics } from '#libs/observability';
@@ -203,4 +204,28 @@ export function validationPipe(): StandardSchemaValidationPipe {
 function formatPath(path: ReadonlyArray<PropertyKey | { key: PropertyKey }> | undefined): string {
   if (!path || path.length === 0) return '';
   return `${path.map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: `;
+}
+
+/**
+ * Every request with a body must have sent all of it within `ms` of its start, whichever route it
+ * is for (the fast lane included): otherwise it is answered 408 and its connection closed, so a
+ * sender trickling a body byte by byte cannot hold the connection for Node's default five minutes.
+ */
+export function installBodyTimeout(server: Server, ms: number): void {
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.complete || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined)) return;
+    const timer = setTimeout(() => {
+      if (req.complete) return;
+      if (!res.headersSent) {
+        res.writeHead(408, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ statusCode: 408, error: 'Request Timeout', message: `The request body did not arrive within ${ms / 1000} s` }));
+      }
+      req.socket.destroySoon();
+    }, ms);
+    timer.unref();
+    const clear = (): void => clearTimeout(timer);
+    req.once('end', clear);
+    req.once('close', clear);
+    res.once('finish', clear);
+  });
 }
