@@ -67,6 +67,17 @@ describe('production defaults', () => {
     expect(res.stderr).not.toContain(keys.signingKey.d);
   });
 
+  it('oncall refuses single sign-on over plain http in production, and a provider without client credentials anywhere', () => {
+    const sso = { OIDC_ISSUER_URL: 'http://idp.example.com', OIDC_CLIENT_ID: 'klaxon', OIDC_CLIENT_SECRET: random() };
+    const http = runServiceOnce('oncall', production('oncall', { ...sso, OIDC_ALLOW_HTTP: 'true' }));
+    expect(http.status).toBe(1);
+    expect(http.stderr).toContain('OIDC_ALLOW_HTTP is invalid: is refused with NODE_ENV=production: the identity provider must be https');
+    const { OIDC_CLIENT_SECRET: _secret, ...noSecret } = sso;
+    const incomplete = runServiceOnce('oncall', production('oncall', noSecret));
+    expect(incomplete.status).toBe(1);
+    expect(incomplete.stderr).toContain('OIDC_CLIENT_SECRET is missing: is needed with OIDC_ISSUER_URL');
+  });
+
   it('notifier refuses a public capture inbox in production', () => {
     const res = runServiceOnce('notifier', production('notifier', { CAPTURE_INBOX: 'public' }));
     expect(res.status).toBe(1);

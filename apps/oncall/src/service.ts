@@ -8,6 +8,7 @@ import { OncallAutomaticReviews1765000000000 } from './migrations/1765000000000-
 import { OncallApiTokens1765000000002 } from './migrations/1765000000002-oncall-api-tokens.js';
 import { OncallPolicyTeams1765000000005 } from './migrations/1765000000005-oncall-policy-teams.js';
 import { OncallSignIn1765000000007 } from './migrations/1765000000007-oncall-sign-in.js';
+import { OncallOidc1765000000008 } from './migrations/1765000000008-oncall-oidc.js';
 import { OncallModule } from './oncall.module.js';
 import { Service } from './services/service.entity.js';
 import { User } from './users/user.entity.js';
@@ -27,6 +28,7 @@ export const oncallService: ServiceDefinition<typeof OncallEnv> = {
     OncallApiTokens1765000000002,
     OncallPolicyTeams1765000000005,
     OncallSignIn1765000000007,
+    OncallOidc1765000000008,
   ],
   // incidents: escalation; directory: maintenance windows from alert-ingest.
   consumes: ['incidents', 'directory'],

@@ -7,3 +7,4 @@ export * from './alertmanager.js';
 export * from './fake-twilio.js';
 export * from './fake-fcm.js';
 export * from './system.js';
+export * from './oidc-provider.js';

@@ -52,7 +52,7 @@ const SignIn = z.strictObject({
 /** Hashed when nobody has this email, so a wrong email takes as long as a wrong password. */
 const DECOY = argon2.hash('klaxon decoy password, never valid', { type: argon2.argon2id });
 
-interface SignedIn {
+export interface SignedIn {
   token: string;
   tokenId: string;
   expiresAt: string;
@@ -128,6 +128,11 @@ export class SignInService {
       await this.db.query('DELETE FROM sign_in_failures WHERE at < $1', [new Date(now.getTime() - 24 * 3_600_000)]);
       throw new UnauthorizedException('That email and password do not match an account with a password set');
     }
+    return this.issueSignIn(user, now);
+  }
+
+  /** A sign-in token for a person who proved who they are (a password here, or the identity provider). */
+  async issueSignIn(user: { id: string; name: string; email: string; role: Principal['role'] }, now = this.clock.now()): Promise<SignedIn> {
     const tokenId = randomUUID();
     const seconds = SIGN_IN_HOURS * 3600;
     const expiresAt = new Date(now.getTime() + seconds * 1000);
