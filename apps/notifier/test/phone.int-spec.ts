@@ -235,6 +235,21 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     expect(spoken(answer.text)).toEqual([`Acknowledged incident ${incident.number} (Payments down). Goodbye.`]);
     const action = await soon(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId)[0], { what: 'the acknowledgement' });
     expect(action).toMatchObject({ action: 'acknowledge', source: 'voice', userId: dana.id });
+
+    // The same keypress again (Twilio retrying, or someone replaying the signed request) is answered
+    // as before and acts no more: an escalation pressed once escalates once.
+    const escalated = await h.twilio.press(call, '5');
+    expect(spoken(escalated.text)[0]).toMatch(/Goodbye\.$/);
+    expect(spoken((await h.twilio.press(call, '5')).text)).toEqual(spoken(escalated.text));
+    const presses = await queryDb<{ n: number }>(
+      db(),
+      `SELECT count(*)::int AS n FROM inbound_messages WHERE provider = 'twilio-voice' AND provider_message_id = $1`,
+      [`${call.sid}:5`],
+    );
+    expect(presses[0]!.n).toBe(1);
+    await soon(async () => h.events('responder.action', (d) => d.incidentId === incident.incidentId && d.action === 'escalate').length === 1, {
+      what: 'one escalation',
+    });
   });
 
   it('calls again when nobody answers, notes a machine, and repeats the page on 1', async () => {

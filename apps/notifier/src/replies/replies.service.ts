@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { queryRows } from '#libs/database';
 import type { DataSource, EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
 import { normalizePhone } from '../contact-methods/phone.js';
@@ -77,7 +78,12 @@ export class RepliesService {
   }
 
   /** A key pressed during a call that carried notification `leadId`. */
-  async onVoiceKey(leadId: string, digits: string): Promise<VoiceAnswer> {
+  /**
+   * A key pressed in a call. Each key acts once per call: the same callback again (Twilio
+   * retrying, or a replay of a signed request) is answered as the first was, without acting again —
+   * an escalation is not repeated by a replay.
+   */
+  async onVoiceKey(leadId: string, digits: string, callSid?: string): Promise<VoiceAnswer> {
     return this.db.transaction(async (em) => {
       const members = await this.delivery.bundle(em, leadId);
       const lead = members[0];
@@ -86,9 +92,27 @@ export class RepliesService {
       const action = KEY_ACTIONS[digits.trim()];
       if (digits.trim() === VOICE_KEYS.repeat) return { say: null, hangUp: false, script: message.script, gatherUrl: message.gatherUrl };
       if (!action) return { say: 'That key does nothing.', hangUp: false, script: message.script, gatherUrl: message.gatherUrl };
+      const pressId = callSid ? `${callSid}:${digits.trim()}` : undefined;
+      if (pressId) {
+        const claimed = await em.query(
+          `INSERT INTO inbound_messages (provider, provider_message_id, from_number, body, reply, received_at) VALUES ('twilio-voice', $1, '', $2, '', $3)
+           ON CONFLICT DO NOTHING RETURNING 1`,
+          [pressId, digits.trim(), this.clock.now()],
+        );
+        if (!claimed.length) {
+          const [seen] = await queryRows<{ reply: string }>(
+            em,
+            `SELECT reply FROM inbound_messages WHERE provider = 'twilio-voice' AND provider_message_id = $1`,
+            [pressId],
+          );
+          return { say: seen?.reply || 'Goodbye.', hangUp: true };
+        }
+      }
       const incidentIds = [...new Set(members.map((m) => m.incident_id!))];
       const results = await this.actions.act(em, { userId: lead.user_id!, incidentIds, action, source: 'voice' });
-      return { say: `${describeResults(action, results)} Goodbye.`.replace(/#/g, 'incident '), hangUp: true };
+      const say = `${describeResults(action, results)} Goodbye.`.replace(/#/g, 'incident ');
+      if (pressId) await em.query(`UPDATE inbound_messages SET reply = $2 WHERE provider = 'twilio-voice' AND provider_message_id = $1`, [pressId, say]);
+      return { say, hangUp: true };
     });
   }
 }

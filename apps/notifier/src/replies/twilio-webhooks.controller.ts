@@ -19,7 +19,7 @@ const CallStatus = z.looseObject({
   AnsweredBy: z.string().max(32).optional(),
   ErrorCode: z.string().max(16).optional(),
 });
-const Gather = z.looseObject({ Digits: z.string().max(32).default('') });
+const Gather = z.looseObject({ Digits: z.string().max(32).default(''), CallSid: z.string().min(1).max(64).optional() });
 
 const SMS_STATUS: Record<string, DeliveryReport['outcome']> = {
   sent: 'sent',
@@ -91,7 +91,7 @@ export class TwilioWebhooksController {
   @HttpCode(200)
   @Header('Content-Type', 'text/xml')
   async gather(@Query({ schema: Ref }) q: z.output<typeof Ref>, @Body({ schema: Gather }) b: z.output<typeof Gather>): Promise<string> {
-    const answer = await this.replies.onVoiceKey(q.n, b.Digits);
+    const answer = await this.replies.onVoiceKey(q.n, b.Digits, b.CallSid);
     return answer.hangUp ? sayTwiml(answer.say) : gatherTwiml(answer.script, answer.gatherUrl, answer.say ?? undefined);
   }
 }
