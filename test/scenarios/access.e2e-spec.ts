@@ -53,6 +53,27 @@ describe('scenarios: access and trust', () => {
     expect((await sys.oncall.delete(`/api/v1/users/${ana.id}/tokens/${ana.tokenId}`)).status).toBe(400);
   });
 
+  it('a read-only token reads in every service and changes nothing anywhere', async () => {
+    const user = await expectOk(sys.oncall.post('/api/v1/users', { name: 'Reader', email: `reader-${randomUUID().slice(0, 6)}@example.com`, role: 'admin' }));
+    const { token, tokenId } = await expectOk(sys.oncall.post(`/api/v1/users/${user.id}/tokens`, { name: 'Dashboard', readOnly: true }));
+    expect(await everywhere(token, user.id)).toEqual([200, 200, 200, 200]);
+    const svc = await sys.service('Read-only check');
+    const writes = await Promise.all([
+      sys.oncall.as(token).post('/api/v1/users', { name: 'Nope', email: 'nope@example.com' }),
+      sys.ingest
+        .as(token)
+        .post('/api/v1/maintenance-windows', {
+          serviceIds: [svc.id],
+          startsAt: sys.now().toISOString(),
+          endsAt: new Date(sys.now().getTime() + 60_000).toISOString(),
+        }),
+      sys.incidents.as(token).post('/api/v1/problems', { title: 'Nope' }),
+      sys.notifier.as(token).post(`/api/v1/users/${user.id}/contact-methods`, { type: 'email', value: 'nope@example.com' }),
+    ]);
+    expect(writes.map((w) => [w.status, w.body.message])).toEqual(writes.map(() => [403, 'This token is read-only: it cannot change anything']));
+    expect(await expectOk(sys.oncall.get(`/api/v1/users/${user.id}/tokens`))).toEqual([expect.objectContaining({ id: tokenId, readOnly: true })]);
+  });
+
   it("a deleted admin's token stops working everywhere, and cannot issue new tokens", async () => {
     const ben = await admin('Ben');
     expect(await everywhere(ben.token, ben.id)).toEqual([200, 200, 200, 200]);

@@ -58,7 +58,9 @@ export class AuthGuard implements CanActivate {
     const verified = await this.tokens.verify(match[1]!);
     const result = 'error' in verified || verified.userId === null ? verified : await this.principals.check(verified);
     if ('error' in result) throw new UnauthorizedException(`Bearer token rejected: ${result.error}`);
-    const need = this.reflector.getAllAndOverride<Role>(ROLE, targets) ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'admin');
+    const reading = req.method === 'GET' || req.method === 'HEAD';
+    if (result.readOnly && !reading) throw new ForbiddenException('This token is read-only: it cannot change anything');
+    const need = this.reflector.getAllAndOverride<Role>(ROLE, targets) ?? (reading ? 'viewer' : 'admin');
     if (!roleAtLeast(result.role, need)) {
       throw new ForbiddenException(`This needs the ${need} role; your token has ${result.role}`);
     }

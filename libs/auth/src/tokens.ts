@@ -10,6 +10,8 @@ export interface Principal {
   role: Role;
   /** Token id, for audit lines; never the token itself. */
   tokenId: string;
+  /** A read-only token: every service refuses it any change (anything but GET and HEAD). */
+  readOnly?: boolean;
   /** The user's teams and their role in each, from the service's directory copy (absent for the bootstrap admin). */
   teams?: Readonly<Record<string, TeamRole>>;
 }
@@ -55,10 +57,10 @@ export class TokenService {
     if (bootstrapAdminToken) this.bootstrapDigest = sha256(bootstrapAdminToken);
   }
 
-  async issue(input: { userId: string; role: Role; tokenId: string; expiresInSeconds: number; now?: Date }): Promise<string> {
+  async issue(input: { userId: string; role: Role; tokenId: string; expiresInSeconds: number; now?: Date; readOnly?: boolean }): Promise<string> {
     if (!this.signing) throw new Error('This service has no signing key: only oncall issues tokens');
     const iat = Math.floor((input.now ?? new Date()).getTime() / 1000);
-    return new SignJWT({ role: input.role })
+    return new SignJWT({ role: input.role, ...(input.readOnly ? { scope: 'read' } : {}) })
       .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid: this.signing.kid })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
@@ -86,7 +88,7 @@ export class TokenService {
       if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role) || !payload.sub || !payload.jti) {
         return { error: 'token is not a Klaxon API token' };
       }
-      return { userId: payload.sub, role: role as Role, tokenId: payload.jti };
+      return { userId: payload.sub, role: role as Role, tokenId: payload.jti, ...(payload.scope === 'read' ? { readOnly: true } : {}) };
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) return { error: 'token has expired: ask an admin for a new one' };
       return { error: 'token is not valid' };

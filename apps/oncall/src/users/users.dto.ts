@@ -18,4 +18,6 @@ export const IssueToken = z.strictObject({
   expiresInDays: z.number().int().min(1).max(365).default(90),
   /** What it is for ("Grafana", "Terraform"), shown in the list. */
   name: z.string().trim().max(200).default(''),
+  /** A read-only token (dashboards, exports, audits): every service refuses it any change. */
+  readOnly: z.boolean().default(false),
 });

@@ -16,6 +16,7 @@ export interface ApiTokenView {
   name: string;
   /** "api" (issued for a machine or a script) or "sign-in" (a person signed in with a password). */
   kind: 'api' | 'sign-in';
+  readOnly: boolean;
   role: string;
   createdAt: Date;
   expiresAt: Date;
@@ -99,18 +100,19 @@ export class UsersService {
   }
 
   /** Issues an API token for the user with their current role. The token is shown once; only its record is kept. */
-  async issueToken(id: string, input: { expiresInDays: number; name: string }): Promise<{ token: string; tokenId: string; expiresAt: string }> {
+  async issueToken(id: string, input: { expiresInDays: number; name: string; readOnly: boolean }): Promise<{ token: string; tokenId: string; expiresAt: string }> {
     const user = await this.get(id);
     const tokenId = randomUUID();
     const now = this.clock.now();
     const seconds = input.expiresInDays * 86400;
     const expiresAt = new Date(now.getTime() + seconds * 1000);
-    const token = await this.tokens.issue({ userId: user.id, role: user.role, tokenId, expiresInSeconds: seconds, now });
-    await this.db.query(`INSERT INTO api_tokens (id, user_id, name, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    const token = await this.tokens.issue({ userId: user.id, role: user.role, tokenId, expiresInSeconds: seconds, now, readOnly: input.readOnly });
+    await this.db.query(`INSERT INTO api_tokens (id, user_id, name, role, read_only, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
       tokenId,
       user.id,
       input.name,
       user.role,
+      input.readOnly,
       now,
       expiresAt,
     ]);
@@ -122,7 +124,7 @@ export class UsersService {
     await this.get(id);
     return queryRows<ApiTokenView>(
       this.db,
-      `SELECT id, name, kind, role, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"
+      `SELECT id, name, kind, role, read_only AS "readOnly", created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"
        FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC`,
       [id],
     );
