@@ -252,6 +252,63 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     });
   });
 
+  /** Waits until the page's send failed in a way that may or may not have reached Twilio: notifier must ask Twilio before anything is resent. */
+  const inDoubt = (incidentId: string) =>
+    soon(
+      async () =>
+        (
+          await queryDb(db(), `SELECT 1 FROM notifications WHERE incident_id = $1 AND kind = 'page' AND status = 'sending' AND error LIKE 'Twilio 500%'`, [
+            incidentId,
+          ])
+        ).length > 0,
+      { what: 'the send in doubt' },
+    );
+
+  it("asking Twilio whether a page's call went out never takes another message's call to the number (a verification call) for it", async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const voiceId = await h.phone(dana.id, 'voice', number);
+    await h.rules(dana.id, 'high', [{ contactMethodId: voiceId, delayMinutes: 0 }]);
+    h.twilio.refuseNext(1, { status: 500, code: 20500, message: 'Internal Server Error' });
+    const incident = await h.page(dana, { title: 'Ledger stuck' });
+    await inDoubt(incident.incidentId);
+    // Meanwhile someone else adds the same number: Twilio calls it with their verification code.
+    const sam = await h.user('Sam');
+    expect((await h.api.post(`/api/v1/users/${sam.id}/contact-methods`, { type: 'voice', value: number })).status).toBe(201);
+    await soon(
+      async () =>
+        (await queryDb(db(), `SELECT 1 FROM notifications WHERE user_id = $1 AND kind = 'verification' AND provider_message_id IS NOT NULL`, [sam.id])).length >
+        0,
+      { what: "Sam's verification call recorded" },
+    );
+    // Past the retry delay notifier asks Twilio: the only calls since are the verification calls, so the page call is placed now.
+    h.advance(11_000);
+    const call = await h.call(number, 1);
+    expect(spoken(call.twiml)[0]).toContain(`Incident ${incident.number} on Checkout API: Ledger stuck.`);
+  });
+
+  it('asks Twilio about a send in doubt without holding its rows locked, then sends it', async () => {
+    const dana = await h.user('Dana');
+    const number = newNumber();
+    const smsId = await h.phone(dana.id, 'sms', number);
+    await h.rules(dana.id, 'high', [{ contactMethodId: smsId, delayMinutes: 0 }]);
+    h.twilio.refuseNext(1, { status: 500, code: 20500, message: 'Internal Server Error' });
+    const incident = await h.page(dana, { title: 'Cache cold' });
+    await inDoubt(incident.incidentId);
+    const release = h.twilio.holdLists();
+    try {
+      const asked = h.twilio.listRequests;
+      h.advance(11_000);
+      await soon(async () => h.twilio.listRequests > asked, { what: 'notifier asking Twilio' });
+      // Twilio has not answered yet: the notification can still be locked by anyone else (a status callback, a reply).
+      const rows = await queryDb(db(), `SELECT id FROM notifications WHERE incident_id = $1 AND kind = 'page' FOR UPDATE NOWAIT`, [incident.incidentId]);
+      expect(rows).toHaveLength(1);
+    } finally {
+      release();
+    }
+    await h.sms(number, `Klaxon #${incident.number}`);
+  });
+
   it('calls again when nobody answers, notes a machine, and repeats the page on 1', async () => {
     const dana = await h.user('Dana');
     const number = newNumber();

@@ -64,7 +64,13 @@ export class FakeTwilio {
     this.server = http.createServer((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
-      req.on('end', () => this.handle(req, body, res));
+      req.on('end', () => {
+        // Listing (what reconciling asks) waits while a test holds it: a Twilio that is slow to answer.
+        if (req.method === 'GET') this.listRequests += 1;
+        const held = req.method === 'GET' ? this.listHold : undefined;
+        if (held) void held.then(() => this.handle(req, body, res));
+        else this.handle(req, body, res);
+      });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -74,6 +80,20 @@ export class FakeTwilio {
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  private listHold?: Promise<void>;
+  /** How many list requests (reconciling) have arrived, held or not. */
+  listRequests = 0;
+
+  /** Holds every list request until the returned function is called. */
+  holdLists(): () => void {
+    let release!: () => void;
+    this.listHold = new Promise<void>((r) => (release = r));
+    return () => {
+      this.listHold = undefined;
+      release();
+    };
   }
 
   /** The next `times` create requests are refused with this Twilio error. */

@@ -10,7 +10,7 @@ import { LOGGER } from '#libs/platform';
 import type { NotifierConfig } from '../config.js';
 import { PHONE_CHANNELS, type Channel } from '../providers/channel.js';
 import { retryDelayMs } from '../providers/circuit-breaker.js';
-import { ProviderError, type MessageOf } from '../providers/provider.js';
+import { ProviderError, type MessageOf, type ReconcileResult } from '../providers/provider.js';
 import { ProviderRegistry } from '../providers/providers.js';
 import { MessageComposer } from './composer.js';
 import { RECONCILE, reconcileKey, SEND, sendKey, STATUS_RANK, type NotificationRow, type NotificationStatus } from './notification.js';
@@ -29,6 +29,9 @@ export interface DeliveryReport {
 }
 
 type Outcome = { ok: true; providerMessageId: string } | { ok: false; error: ProviderError };
+
+/** How soon a provider that could not be asked about a send is asked again (then 3 times as long each time, at most an hour). */
+const RECONCILE_RETRY_BASE_MS = 15_000;
 
 /** A notification with its incident's state as notifier knows it. */
 type PendingRow = NotificationRow & { incident_status: string | null; incident_changed_at: Date | null };
@@ -258,13 +261,42 @@ export class DeliveryService implements OnModuleInit {
 
   // ---- 3. after a crash: reconcile -----------------------------------------------------------
 
-  private async onReconcileTimer(timer: Timer<{ id: string }>, em: EntityManager): Promise<void> {
-    const members = await this.lockBundle(em, timer.payload.id, ['sending']);
-    const lead = members.find((m) => m.id === timer.payload.id);
+  /**
+   * Asks the provider what became of a send whose outcome was not recorded. The provider is asked
+   * after this transaction commits, holding no row lock (it may take seconds, or time out); the
+   * timer is first moved on, so if the process dies meanwhile or the provider cannot be asked, it
+   * comes back and asks again.
+   */
+  private async onReconcileTimer(timer: Timer<{ id: string; asked?: number }>, em: EntityManager): Promise<void | (() => Promise<void>)> {
+    const [lead] = await queryRows<NotificationRow>(em, `SELECT * FROM notifications WHERE id = $1 AND status = 'sending'`, [timer.payload.id]);
     if (!lead) return;
+    const asked = (timer.payload.asked ?? 0) + 1;
     const now = this.clock.now();
-    const r = await this.providers.reconcile(lead.channel, { notificationId: lead.id, message: lead.message as never, startedAt: lead.started_at ?? now });
-    this.logger.warn({ notificationId: lead.id, channel: lead.channel, outcome: r.outcome }, 'reconciled a send whose outcome was not recorded');
+    await this.timers.schedule(em, RECONCILE, reconcileKey(lead.id), new Date(now.getTime() + retryDelayMs(asked, RECONCILE_RETRY_BASE_MS)), {
+      id: lead.id,
+      asked,
+    });
+    const since = lead.started_at ?? now;
+    const others = await queryRows<{ provider_message_id: string }>(
+      em,
+      `SELECT provider_message_id FROM notifications
+       WHERE channel = $1 AND destination = $2 AND provider_message_id IS NOT NULL AND bundle_id IS DISTINCT FROM $3 AND coalesce(started_at, created_at) >= $4`,
+      [lead.channel, lead.destination, lead.id, new Date(since.getTime() - 3_600_000)],
+    );
+    const query = { notificationId: lead.id, message: lead.message as never, startedAt: since, otherProviderIds: others.map((o) => o.provider_message_id) };
+    return async () => {
+      const r = await this.providers.reconcile(lead.channel, query);
+      this.logger.warn({ notificationId: lead.id, channel: lead.channel, outcome: r.outcome }, 'reconciled a send whose outcome was not recorded');
+      await this.db.transaction((tx) => this.applyReconciled(tx, lead.id, r));
+    };
+  }
+
+  private async applyReconciled(em: EntityManager, leadId: string, r: ReconcileResult): Promise<void> {
+    const members = await this.lockBundle(em, leadId, ['sending']);
+    if (!members.some((m) => m.id === leadId)) return; // a status callback got there first
+    const now = this.clock.now();
+    await this.timers.cancel(em, reconcileKey(leadId));
+    const lead = members.find((m) => m.id === leadId)!;
     if (r.outcome === 'sent') return this.markSent(em, members, this.providers.get(lead.channel).name, r.providerMessageId, now);
     if (r.outcome === 'not-sent') return this.retryOrFail(em, members, lead.error ?? 'interrupted before the provider was called', now, { delayMs: 0 });
     await em.query(`UPDATE notifications SET status = 'unknown', updated_at = $2 WHERE id = ANY($1::uuid[])`, [members.map((m) => m.id), now]);

@@ -67,6 +67,8 @@ export interface ReconcileQuery<M> {
   message: M;
   /** When the send began: the provider is asked for messages since then. */
   startedAt: Date;
+  /** Provider ids other messages to the same destination recorded since then: never this message. */
+  otherProviderIds: string[];
 }
 
 /**

@@ -30,7 +30,7 @@ export class TwilioSmsProvider implements SmsProvider {
     try {
       const recent = await this.client.messages.list({ to: q.message.to, from: this.settings.from, limit: 50 });
       const since = q.startedAt.getTime() - RECONCILE_SKEW_MS;
-      const match = recent.find((r) => r.body === q.message.body && r.dateCreated && r.dateCreated.getTime() >= since);
+      const match = recent.find((r) => r.body === q.message.body && r.dateCreated && r.dateCreated.getTime() >= since && !q.otherProviderIds.includes(r.sid));
       return match ? { outcome: 'sent', providerMessageId: match.sid } : { outcome: 'not-sent' };
     } catch (err) {
       // Twilio cannot be asked right now: let the reconcile timer try again.

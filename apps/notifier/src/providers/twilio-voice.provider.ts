@@ -35,13 +35,18 @@ export class TwilioVoiceProvider implements VoiceProvider {
     }
   }
 
-  /** A call to this number from our number created since the send began is this call. */
+  /**
+   * A call to this number from our number, created since the send began, that no other message
+   * recorded as its own (a verification call, another page) is this call. Twilio's call list does
+   * not say which request made a call, so two such calls leave the outcome unknown.
+   */
   async reconcile(q: ReconcileQuery<VoiceMessage>): Promise<ReconcileResult> {
     try {
       const recent = await this.client.calls.list({ to: q.message.to, from: this.settings.from, limit: 20 });
       const since = q.startedAt.getTime() - RECONCILE_SKEW_MS;
-      const match = recent.find((c) => c.dateCreated && c.dateCreated.getTime() >= since);
-      return match ? { outcome: 'sent', providerMessageId: match.sid } : { outcome: 'not-sent' };
+      const candidates = recent.filter((c) => c.dateCreated && c.dateCreated.getTime() >= since && !q.otherProviderIds.includes(c.sid));
+      if (candidates.length > 1) return { outcome: 'unknown' };
+      return candidates[0] ? { outcome: 'sent', providerMessageId: candidates[0].sid } : { outcome: 'not-sent' };
     } catch (err) {
       throw classifyTwilioError(err);
     }
