@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export function ensureDeps() {
+  // Set by a test that runs `npm start` from inside the suite: the suite has its dependencies, and
+  // an `npm ci` then would replace node_modules under the tests still running.
+  if (process.env.KLAXON_SKIP_DEPS === '1') return false;
   const lock = path.join(ROOT, 'package-lock.json');
   const marker = path.join(ROOT, 'node_modules/.klaxon-lock-hash');
   const hash = createHash('sha256').update(fs.readFileSync(lock)).digest('hex');

@@ -1,4 +1,4 @@
-import { Api, SmtpSink, TestWorld, eventually, sleep } from '#libs/testing';
+import { Api, SmtpSink, TestWorld, eventually } from '#libs/testing';
 
 /**
  * The walking skeleton through four separate processes over real Kafka and PostgreSQL:
@@ -74,16 +74,25 @@ describe('walking skeleton: alert to email page across the four services', () =>
       expect(event?.headers['correlation-id']).toBe('trace-db1-disk');
     }
 
-    // The same alert again is deduplicated: no new incident, no second page.
-    await sender.post('/v2/enqueue', {
+    // The same alert again is deduplicated: accepted, counted on the incident, no new incident, no second page.
+    const again = await sender.post('/v2/enqueue', {
       routing_key: routingKey,
       event_action: 'trigger',
       dedup_key: 'db1-disk',
       payload: { summary: 'Disk full on db1', source: 'db1', severity: 'critical' },
     });
-    await sleep(1000);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ status: 'success', message: 'Event processed', dedup_key: 'db1-disk' });
+    // Once incidents has counted the repeat on the open incident, a second incident would already exist.
+    const counted = await eventually(
+      async () => {
+        const now = (await incidents.get('/api/v1/incidents')).body as { alertEvents: number }[];
+        return now.some((i) => i.alertEvents === 2) ? now : undefined;
+      },
+      { what: 'the repeat counted on the incident' },
+    );
+    expect(counted).toHaveLength(1);
     expect(smtp.mails).toHaveLength(1);
-    expect((await incidents.get('/api/v1/incidents')).body).toHaveLength(1);
   });
 
   it('resolves the incident when the monitoring tool resolves the alert', async () => {

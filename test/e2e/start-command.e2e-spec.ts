@@ -38,6 +38,8 @@ describe('the start command', () => {
         KLAXON_DB_PREFIX: `klx_${infra.runId}_start`,
         DATABASE_URL: `${infra.pgBase}/postgres`,
         LOG_LEVEL: 'warn',
+        // The suite has its dependencies: never npm ci under the tests still running.
+        KLAXON_SKIP_DEPS: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
