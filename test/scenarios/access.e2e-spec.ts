@@ -60,13 +60,11 @@ describe('scenarios: access and trust', () => {
     const svc = await sys.service('Read-only check');
     const writes = await Promise.all([
       sys.oncall.as(token).post('/api/v1/users', { name: 'Nope', email: 'nope@example.com' }),
-      sys.ingest
-        .as(token)
-        .post('/api/v1/maintenance-windows', {
-          serviceIds: [svc.id],
-          startsAt: sys.now().toISOString(),
-          endsAt: new Date(sys.now().getTime() + 60_000).toISOString(),
-        }),
+      sys.ingest.as(token).post('/api/v1/maintenance-windows', {
+        serviceIds: [svc.id],
+        startsAt: sys.now().toISOString(),
+        endsAt: new Date(sys.now().getTime() + 60_000).toISOString(),
+      }),
       sys.incidents.as(token).post('/api/v1/problems', { title: 'Nope' }),
       sys.notifier.as(token).post(`/api/v1/users/${user.id}/contact-methods`, { type: 'email', value: 'nope@example.com' }),
     ]);

@@ -161,19 +161,6 @@ function redactValue(name: string, value: string): string {
   return value.length > 80 ? `${value.slice(0, 77)}...` : value;
 }
 
-/** For main.ts: parse or print one clear line and exit 1. */
-export function loadConfigOrExit<S extends z.ZodObject>(service: string, schema: S, env = process.env): z.output<S> {
-  try {
-    return parseConfig(schema, env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${service}: configuration error: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
-
 export const env = { brokerList, postgresUrl, port, bool };
 
 /** Injection token for a service's typed configuration. */

@@ -10,9 +10,13 @@ import type { TopicId } from './topics.js';
 const id = z.uuid();
 const isoTime = z.iso.datetime({ offset: true });
 export const Severity = z.enum(['critical', 'error', 'warning', 'info']);
+/** An alert's severity, the one type every service uses. */
+export type Severity = z.output<typeof Severity>;
 export const Priority = z.enum(['P1', 'P2', 'P3', 'P4', 'P5']);
 export const Urgency = z.enum(['high', 'low']);
 export const Channel = z.enum(['email', 'sms', 'voice', 'push']);
+/** A way to reach a person, the one type every service uses. */
+export type Channel = z.output<typeof Channel>;
 /** Where an action came from: the API, a phone channel, the monitoring tool or the system itself. */
 export const ActionSource = z.enum(['api', 'email', 'sms', 'voice', 'push', 'monitor', 'timeout', 'system']);
 

@@ -1,9 +1,9 @@
+import type { Severity } from '#libs/contracts';
 /**
  * What every sender's payload is turned into before dedup: one shape, whatever the format.
  */
 export type AlertAction = 'trigger' | 'acknowledge' | 'resolve';
-export type Severity = 'critical' | 'error' | 'warning' | 'info';
-export const SEVERITIES: readonly Severity[] = ['critical', 'error', 'warning', 'info'];
+export type { Severity };
 
 export interface NormalizedEvent {
   action: AlertAction;

@@ -26,7 +26,6 @@ const snoozeKey = (id: string): string => `snooze:${id}`;
 const autoResolveKey = (id: string): string => `auto-resolve:${id}`;
 
 /** Hooks other capabilities hang on the lifecycle (post-incident reviews on resolution). */
-export const RESOLUTION_HOOKS = Symbol('INCIDENT_RESOLUTION_HOOKS');
 export interface ResolutionHook {
   onResolved(em: EntityManager, incident: Incident, by: Actor): Promise<void>;
 }

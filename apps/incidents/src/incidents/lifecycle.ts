@@ -1,3 +1,4 @@
+import type { Severity } from '#libs/contracts';
 /*
  * The incident state machine, as plain functions: triggered → acknowledged → resolved.
  * An acknowledged incident may return to triggered (acknowledgement timeout, snooze expiry, or a
@@ -5,7 +6,7 @@
  * a new incident.
  */
 export type IncidentStatus = 'triggered' | 'acknowledged' | 'resolved';
-export type Severity = 'critical' | 'error' | 'warning' | 'info';
+export type { Severity };
 export type Priority = 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
 
 export type Transition = { ok: true; to: IncidentStatus } | { ok: false; reason: 'already' | 'resolved' | 'not-acknowledged'; message: string };

@@ -129,8 +129,6 @@ export function classifyNetworkError(err: unknown): ProviderError {
   return new ProviderError(message, 'unknown');
 }
 
-export const PROVIDERS = Symbol('NOTIFIER_PROVIDERS');
-
 export interface Providers {
   email: EmailProvider;
   sms: SmsProvider;

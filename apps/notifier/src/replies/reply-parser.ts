@@ -1,3 +1,4 @@
+import type { ResponderActionName } from './responder-actions.service.js';
 /**
  * What a responder texted back, GoAlert style. Each open incident paged to a number has a short
  * reply code for that number (bundles use codes from 100):
@@ -8,7 +9,8 @@
  *   "100aa"                                      the doubled letter of GoAlert's "all" is accepted
  *   STOP / START / HELP                          carrier keywords, honoured
  */
-export type ReplyAction = 'acknowledge' | 'resolve' | 'escalate';
+/** What a reply asks for: the responder actions (one type with links and keypresses). */
+export type ReplyAction = ResponderActionName;
 
 export type ParsedReply =
   { kind: 'action'; action: ReplyAction; code: number | null } | { kind: 'stop' } | { kind: 'start' } | { kind: 'help' } | { kind: 'unknown' };

@@ -6,7 +6,9 @@ export class OncallSignIn1765000000007 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE users ADD COLUMN password_hash text, ADD COLUMN password_changed_at timestamptz`);
-    await q.query(`ALTER TABLE api_tokens ADD COLUMN kind text NOT NULL DEFAULT 'api' CHECK (kind IN ('api', 'sign-in')), ADD COLUMN read_only boolean NOT NULL DEFAULT false`);
+    await q.query(
+      `ALTER TABLE api_tokens ADD COLUMN kind text NOT NULL DEFAULT 'api' CHECK (kind IN ('api', 'sign-in')), ADD COLUMN read_only boolean NOT NULL DEFAULT false`,
+    );
     await q.query(`CREATE TABLE sign_in_failures (key text NOT NULL, at timestamptz NOT NULL)`);
     await q.query(`CREATE INDEX sign_in_failures_key ON sign_in_failures (key, at)`);
   }

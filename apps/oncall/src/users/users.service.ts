@@ -100,7 +100,10 @@ export class UsersService {
   }
 
   /** Issues an API token for the user with their current role. The token is shown once; only its record is kept. */
-  async issueToken(id: string, input: { expiresInDays: number; name: string; readOnly: boolean }): Promise<{ token: string; tokenId: string; expiresAt: string }> {
+  async issueToken(
+    id: string,
+    input: { expiresInDays: number; name: string; readOnly: boolean },
+  ): Promise<{ token: string; tokenId: string; expiresAt: string }> {
     const user = await this.get(id);
     const tokenId = randomUUID();
     const now = this.clock.now();
