@@ -49,7 +49,7 @@ describe('fuzz: malformed and hostile payloads at every endpoint', () => {
       ['heartbeat', { intervalSeconds: 60 }],
       ['cloudwatch', { topicArns: ['arn:aws:sns:eu-west-1:123456789012:alarms'] }],
     ] as const) {
-      keys[type] = (await t.integration(type, config as Record<string, unknown> | undefined, serviceId)).key;
+      keys[type] = (await t.integration(type, config, serviceId)).key;
     }
   });
   afterAll(() => t.close());

@@ -57,7 +57,7 @@ export function parseEvent(raw: Buffer | string | null): Envelope {
   if (version !== def.version) throw new InvalidEventError(`${type}: unsupported version ${version}`);
   const data = def.schema.safeParse(envelope.data.data);
   if (!data.success) throw new InvalidEventError(`${type}: ${describe(data.error)}`);
-  return { ...envelope.data, data: data.data } as Envelope;
+  return { ...envelope.data, data: data.data };
 }
 
 /** The topic an event type is published to, under a deployment prefix. */

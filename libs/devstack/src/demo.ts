@@ -67,5 +67,5 @@ export async function seedDemo(opts: { oncallUrl: string; ingestUrl: string; adm
     // The key is shown once; we lost it, so issue a new one.
     key = (await call<{ key: string }>(ingest, 'POST', `/api/v1/integrations/${integration.id}/rotate-key`)).key;
   }
-  return { userId: user.id, userEmail: email, policyId: policy.id, serviceId: service.id, integrationId: integration.id, integrationKey: key! };
+  return { userId: user.id, userEmail: email, policyId: policy.id, serviceId: service.id, integrationId: integration.id, integrationKey: key };
 }

@@ -75,8 +75,8 @@ export class ServiceProcess {
           }
         }
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       child.once('exit', (code, signal) => reject(new Error(`${name} exited (${signal ?? code}) before listening:\n${tail.join('\n')}`)));
     });
     let timer: NodeJS.Timeout | undefined;

@@ -163,7 +163,7 @@ export class TimerRunner {
 
   register<P>(kind: string, handler: TimerHandler<P>): void {
     if (this.handlers.has(kind)) throw new Error(`timer kind ${kind} already has a handler`);
-    this.handlers.set(kind, handler as TimerHandler<never>);
+    this.handlers.set(kind, handler);
   }
 
   start(): void {

@@ -123,7 +123,7 @@ export function errorAnswer(exception: unknown, logger: Logger): FastResponse {
       body:
         typeof body === 'string'
           ? { statusCode: status, error: httpErrorName(status), message: body }
-          : { statusCode: status, error: httpErrorName(status), ...(body as object) },
+          : { statusCode: status, error: httpErrorName(status), ...body },
     };
   }
   logger.error({ err: exception }, 'unhandled error in request');

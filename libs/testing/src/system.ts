@@ -285,7 +285,7 @@ export class PagingSystem {
     }
     const wanted = opts.rules ?? (['push', 'sms', 'voice'] as const).filter((c) => methods[c]).map((c): [MessageChannel, number] => [c, 0]);
     if (wanted.length) {
-      const all = (await expectOk(this.notifier.get(`/api/v1/users/${person.id}/contact-methods`))) as { id: string; type: string }[];
+      const all = await expectOk<{ id: string; type: string }[]>(this.notifier.get(`/api/v1/users/${person.id}/contact-methods`));
       const rules = wanted.map(([channel, delayMinutes]) => {
         const id = methods[channel] ?? all.find((m) => m.type === channel)?.id;
         if (!id) throw new Error(`${name} has no ${channel} contact method for a rule`);
@@ -335,7 +335,7 @@ export class PagingSystem {
   // ---- reading what people would see -----------------------------------------------------------
 
   async incidentsOf(serviceId: string): Promise<IncidentSeen[]> {
-    return (await expectOk(this.incidents.get(`/api/v1/incidents?serviceId=${serviceId}&limit=100`))) as IncidentSeen[];
+    return await expectOk<IncidentSeen[]>(this.incidents.get(`/api/v1/incidents?serviceId=${serviceId}&limit=100`));
   }
 
   /** Waits for the service's incident with this title (the newest, when there are several) in a state. */

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { Public } from '#libs/auth';
 import { InvalidInputError, LOGGER } from '#libs/platform';
 import { IngestService } from '../alerts/ingest.service.js';
-import type { Severity } from '../alerts/normalized.js';
 import type { IntegrationConfig } from '../integrations/integration-config.js';
 import { IntegrationKeys } from '../integrations/integration-keys.js';
 import { plainError, senderErrorFilter } from '../integrations/ingest-errors.filter.js';
@@ -86,7 +85,7 @@ export class CloudWatchController {
       this.logger.info({ integrationId: integration.id, topicArn: m.TopicArn }, 'SNS subscription ended');
       return { status: 'success', message: `Unsubscribed from ${m.TopicArn}` };
     }
-    const events = notificationEvents(m, (config.defaultSeverity as Severity | undefined) ?? 'critical');
+    const events = notificationEvents(m, config.defaultSeverity ?? 'critical');
     // MessageId is stable across SNS redeliveries: a redelivery changes nothing.
     const result = await this.ingest.submit({ integration, events, deliveryId: m.MessageId });
     return {

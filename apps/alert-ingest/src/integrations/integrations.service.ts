@@ -103,7 +103,7 @@ function validConfig(type: IntegrationType, config: Record<string, unknown>): Re
     const errors = parsed.error.issues.map((i) => `config${i.path.length ? '.' + i.path.join('.') : ''}: ${i.message}`);
     throw new InvalidInputError(`Integration config is invalid for type "${type}": ${errors.join('; ')}`, { errors });
   }
-  return parsed.data as Record<string, unknown>;
+  return parsed.data;
 }
 
 /** Secrets are never shown, so an update that sends back "(set)" keeps the stored one. */

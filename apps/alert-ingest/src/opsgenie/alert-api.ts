@@ -117,7 +117,7 @@ export function envelope(startedAt: number, requestId: string, body: Record<stri
 
 /** An alert as Opsgenie's "get alert" shows it. */
 export function opsgenieAlert(a: AlertView): Record<string, unknown> {
-  const d = a.details as Record<string, unknown>;
+  const d = a.details;
   return {
     id: a.id,
     alias: a.dedupKey,

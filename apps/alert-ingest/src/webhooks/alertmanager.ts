@@ -76,7 +76,7 @@ export function labelsFingerprint(labels: Record<string, string>): string {
   for (const name of Object.keys(labels).sort()) {
     add(enc.encode(name));
     add(new Uint8Array([255]));
-    add(enc.encode(labels[name]!));
+    add(enc.encode(labels[name]));
     add(new Uint8Array([255]));
   }
   return h.toString(16).padStart(16, '0');

@@ -105,10 +105,10 @@ export class IncidentQueries {
     const serviceIds = [...new Set(incidents.map((i) => i.serviceId))];
     const userIds = [...new Set(incidents.flatMap((i) => i.assignees))];
     const [services, users, slas] = await Promise.all([
-      em.query('SELECT id, name FROM services WHERE id = ANY($1::uuid[])', [serviceIds]) as Promise<{ id: string; name: string }[]>,
-      (userIds.length ? em.query('SELECT id, name FROM users WHERE id = ANY($1::uuid[])', [userIds]) : Promise.resolve([])) as Promise<
-        { id: string; name: string }[]
-      >,
+      em.query<{ id: string; name: string }[]>('SELECT id, name FROM services WHERE id = ANY($1::uuid[])', [serviceIds]),
+      userIds.length
+        ? em.query<{ id: string; name: string }[]>('SELECT id, name FROM users WHERE id = ANY($1::uuid[])', [userIds])
+        : Promise.resolve<{ id: string; name: string }[]>([]),
       this.slas.views(em, ids),
     ]);
     const serviceName = new Map(services.map((s) => [s.id, s.name]));

@@ -141,7 +141,7 @@ export class ContactMethodsService {
   }
 
   async remove(userId: string, id: string): Promise<void> {
-    const [, count] = (await this.db.query('DELETE FROM contact_methods WHERE id = $1 AND user_id = $2', [id, userId])) as [unknown, number];
+    const [, count] = await this.db.query<[unknown, number]>('DELETE FROM contact_methods WHERE id = $1 AND user_id = $2', [id, userId]);
     if (!count) throw new NotFoundError('Contact method', id);
   }
 

@@ -12,7 +12,7 @@ const ARRIVAL_WAIT_MS = 5000;
 export async function requireKnownUser(db: DataSource, userId: string): Promise<void> {
   const deadline = Date.now() + ARRIVAL_WAIT_MS;
   for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
-    const [u] = (await db.query('SELECT deleted FROM users WHERE id = $1', [userId])) as { deleted: boolean }[];
+    const [u] = await db.query<{ deleted: boolean }[]>('SELECT deleted FROM users WHERE id = $1', [userId]);
     if (u && !u.deleted) return;
     // A deleted user will not come back; an unknown one may still be on its way.
     if (u || Date.now() + wait > deadline) throw new NotFoundError('User', userId);

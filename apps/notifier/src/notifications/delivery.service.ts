@@ -160,7 +160,7 @@ export class DeliveryService implements OnModuleInit {
     crashPoint('notifier.before-provider-call');
     let outcome: Outcome;
     try {
-      outcome = { ok: true, ...(await this.providers.send(channel, message as never)) };
+      outcome = { ok: true, ...(await this.providers.send(channel, message)) };
     } catch (err) {
       outcome = { ok: false, error: err as ProviderError };
     }
@@ -362,7 +362,7 @@ export class DeliveryService implements OnModuleInit {
       if (out) return 'this number replied STOP; reply START to receive SMS again';
     }
     if (n.kind === 'page' && PHONE_CHANNELS.includes(n.channel)) {
-      const [{ count }]: { count: number }[] = await em.query(
+      const [{ count } = { count: 0 }]: { count: number }[] = await em.query(
         `SELECT count(*)::int AS count FROM notifications WHERE user_id = $1 AND kind = 'page' AND id = bundle_id AND channel = ANY($2::text[]) AND started_at > $3`,
         [n.user_id, PHONE_CHANNELS, new Date(now.getTime() - 86_400_000)],
       );

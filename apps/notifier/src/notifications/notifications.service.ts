@@ -31,18 +31,18 @@ export class NotificationsService {
   async onPageRequested(em: EntityManager, page: Page): Promise<void> {
     // Keep a copy of the incident even before its own events arrive, to answer replies about it.
     const [[incident], [who]] = await Promise.all([
-      em.query(
+      em.query<{ status: string; changed_at: Date }[]>(
         `INSERT INTO incidents (id, number, title, status, changed_at) VALUES ($1, $2, $3, 'triggered', $4)
          ON CONFLICT (id) DO UPDATE SET title = CASE WHEN incidents.title = '' THEN EXCLUDED.title ELSE incidents.title END
          RETURNING status, changed_at`,
         [page.incidentId, page.incidentNumber, page.title, page.requestedAt],
-      ) as Promise<{ status: string; changed_at: Date }[]>,
-      em.query(
+      ),
+      em.query<{ user: { email: string; deleted: boolean } | null; methods: ContactMethodInfo[]; rules: RuleInfo[] }[]>(
         `SELECT (SELECT row_to_json(u) FROM (SELECT email, deleted FROM users WHERE id = $1) u) AS "user",
            coalesce((SELECT json_agg(m ORDER BY m.created_at) FROM (SELECT id, type, value, verified_at IS NOT NULL AS verified, created_at FROM contact_methods WHERE user_id = $1) m), '[]') AS methods,
            coalesce((SELECT json_agg(r) FROM (SELECT urgency, contact_method_id AS "contactMethodId", delay_minutes AS "delayMinutes" FROM notification_rules WHERE user_id = $1) r), '[]') AS rules`,
         [page.userId],
-      ) as Promise<{ user: { email: string; deleted: boolean } | null; methods: ContactMethodInfo[]; rules: RuleInfo[] }[]>,
+      ),
     ]);
     if (who!.user?.deleted) {
       this.logger.warn({ userId: page.userId, incidentId: page.incidentId }, 'page for a deleted user; nothing sent');

@@ -19,7 +19,7 @@ export class SmtpEmailProvider implements EmailProvider {
       ['connectionTimeout', '10000'],
       ['greetingTimeout', '10000'],
       ['socketTimeout', '20000'],
-    ])
+    ] as const)
       if (!url.searchParams.has(k)) url.searchParams.set(k, v);
     this.transport = nodemailer.createTransport(url.toString());
     this.domain = /@([^>]+)>?$/.exec(from)?.[1] ?? 'klaxon.local';

@@ -39,7 +39,7 @@ export async function assignReplyCode(em: EntityManager, destination: string, us
        AND NOT EXISTS (SELECT 1 FROM unnest(rc.incident_ids) AS i(id) LEFT JOIN incidents x ON x.id = i.id WHERE x.status IS DISTINCT FROM 'resolved')`,
     [destination, range.min, range.max],
   );
-  let [{ code }]: { code: number | null }[] = await em.query(
+  let [{ code } = { code: null }]: { code: number | null }[] = await em.query(
     `SELECT min(g)::int AS code FROM generate_series($2::int, $3::int) g WHERE NOT EXISTS (SELECT 1 FROM reply_codes WHERE destination = $1 AND code = g)`,
     [destination, range.min, range.max],
   );

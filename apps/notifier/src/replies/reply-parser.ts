@@ -55,7 +55,7 @@ export function parseReply(text: string): ParsedReply {
   m = /^([a-z]+|[456]) (\d{1,4})$/.exec(s);
   if (m && WORDS[m[1]!]) return { kind: 'action', action: WORDS[m[1]!]!, code: Number(m[2]) };
   // "ack": the latest page to this number (a bare digit stays ambiguous: it could be a code)
-  if (/^[a-z]+$/.test(s) && WORDS[s]) return { kind: 'action', action: WORDS[s]!, code: null };
+  if (/^[a-z]+$/.test(s) && WORDS[s]) return { kind: 'action', action: WORDS[s], code: null };
   return { kind: 'unknown' };
 }
 

@@ -233,7 +233,7 @@ function toView(r: ScheduleRow): ScheduleView {
     description: r.description,
     timeZone: r.time_zone,
     teamId: r.team_id,
-    layers: r.layers as ScheduleView['layers'],
+    layers: r.layers,
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
   };

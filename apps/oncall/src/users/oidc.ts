@@ -54,7 +54,7 @@ export class OidcService {
       .discovery(
         new URL(this.config.OIDC_ISSUER_URL!),
         this.config.OIDC_CLIENT_ID!,
-        this.config.OIDC_CLIENT_SECRET!,
+        this.config.OIDC_CLIENT_SECRET,
         undefined,
         this.config.OIDC_ALLOW_HTTP ? { execute: [oidc.allowInsecureRequests] } : undefined,
       )
