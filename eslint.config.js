@@ -26,8 +26,53 @@ export default tseslint.config(
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
     },
   },
+  // Boundaries: a service never imports another service's code (they talk through events and
+  // HTTP), and libraries never import a service.
+  ...['alert-ingest', 'oncall', 'notifier', 'incidents'].map((name) => ({
+    files: [`apps/${name}/src/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['alert-ingest', 'oncall', 'notifier', 'incidents'].filter((other) => other !== name).map((other) => `**/${other}/src/**`),
+              message: 'A service does not import another service: use its events or its HTTP API.',
+            },
+          ],
+        },
+      ],
+    },
+  })),
+  {
+    files: ['libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/apps/**', '**/alert-ingest/src/**', '**/oncall/src/**', '**/notifier/src/**', '**/incidents/src/**'],
+              message: 'A library does not import a service.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', globalThis: 'readonly', fetch: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        globalThis: 'readonly',
+        fetch: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
   },
 );
