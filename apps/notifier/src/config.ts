@@ -108,10 +108,38 @@ export const NotifierEnv = CommonEnv.extend({
    * so a page moves on to the person's next contact method instead of landing where nobody reads).
    */
   CAPTURE_INBOX: z.enum(['off', 'admin', 'public']).optional(),
+
+  /**
+   * Which provider each channel uses, by name. Unset: the real one where its settings are present
+   * (Twilio, FCM, SMTP), otherwise the capture inbox. Named, a missing setting stops the service
+   * at boot instead of quietly capturing; `capture` keeps a staging stack off real phones.
+   */
+  SMS_PROVIDER: z.enum(['twilio', 'capture']).optional(),
+  VOICE_PROVIDER: z.enum(['twilio', 'capture']).optional(),
+  PUSH_PROVIDER: z.enum(['fcm', 'capture']).optional(),
+  EMAIL_PROVIDER: z.enum(['smtp', 'capture']).optional(),
 })
   .refine((c) => !(c.NODE_ENV === 'production' && c.CAPTURE_INBOX === 'public'), {
     message: 'must be off or admin with NODE_ENV=production: the inbox shows live acknowledge links and codes, and answers as any phone',
     path: ['CAPTURE_INBOX'],
+  })
+  .superRefine((c, ctx) => {
+    const needs: [keyof typeof c, string, boolean][] = [
+      ['SMS_PROVIDER', 'twilio', !!c.TWILIO_ACCOUNT_SID],
+      ['VOICE_PROVIDER', 'twilio', !!c.TWILIO_ACCOUNT_SID],
+      ['PUSH_PROVIDER', 'fcm', !!c.FCM_SERVICE_ACCOUNT],
+      ['EMAIL_PROVIDER', 'smtp', !!c.SMTP_URL],
+    ];
+    for (const [name, real, configured] of needs) {
+      if (c[name] === real && !configured)
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `is ${real}, but its settings are missing (${real === 'twilio' ? 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER' : real === 'fcm' ? 'FCM_SERVICE_ACCOUNT' : 'SMTP_URL'})`,
+        });
+      if (c[name] === 'capture' && captureInbox(c) === 'off')
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is capture, but the capture inbox is off: set CAPTURE_INBOX=admin' });
+    }
   })
   .refine(
     (c) =>

@@ -34,11 +34,16 @@ export function createProviders(c: NotifierConfig, db: DataSource): Providers {
   const client = twilio ? createTwilioClient(twilio) : undefined;
   const fallback = <C extends Channel>(channel: C): ChannelProvider<C> =>
     captureInbox(c) === 'off' ? new MissingProvider(channel) : new CaptureProvider(db, channel);
+  // A channel named `capture` captures even where real settings exist; otherwise the real provider where configured.
+  const real = (name: 'SMS_PROVIDER' | 'VOICE_PROVIDER' | 'PUSH_PROVIDER' | 'EMAIL_PROVIDER', configured: boolean): boolean =>
+    c[name] !== 'capture' && configured;
   return {
-    email: c.SMTP_URL ? new SmtpEmailProvider(c.SMTP_URL, c.EMAIL_FROM) : fallback('email'),
-    sms: twilio ? new TwilioSmsProvider(client!, twilio) : fallback('sms'),
-    voice: twilio ? new TwilioVoiceProvider(client!, twilio) : fallback('voice'),
-    push: c.FCM_SERVICE_ACCOUNT ? new FcmPushProvider({ serviceAccount: c.FCM_SERVICE_ACCOUNT, apiUrl: c.FCM_API_URL }) : fallback('push'),
+    email: real('EMAIL_PROVIDER', !!c.SMTP_URL) ? new SmtpEmailProvider(c.SMTP_URL!, c.EMAIL_FROM) : fallback('email'),
+    sms: real('SMS_PROVIDER', !!twilio) ? new TwilioSmsProvider(client!, twilio!) : fallback('sms'),
+    voice: real('VOICE_PROVIDER', !!twilio) ? new TwilioVoiceProvider(client!, twilio!) : fallback('voice'),
+    push: real('PUSH_PROVIDER', !!c.FCM_SERVICE_ACCOUNT)
+      ? new FcmPushProvider({ serviceAccount: c.FCM_SERVICE_ACCOUNT!, apiUrl: c.FCM_API_URL })
+      : fallback('push'),
   };
 }
 
