@@ -2,11 +2,10 @@ import type { INestApplication } from '@nestjs/common';
 import type { FastRoute } from '#libs/platform';
 import { IngestService } from './alerts/ingest.service.js';
 import { answerSender, plainError } from './integrations/ingest-errors.filter.js';
-import { createAlert, ogError } from './opsgenie/alert-api.controller.js';
-import { bearer, receiveWebhook } from './webhooks/webhooks.controller.js';
+import { createAlert, ogError } from './opsgenie/alert-api.intake.js';
+import { bearer, receiveWebhook } from './webhooks/webhooks.intake.js';
 import { IntegrationKeys } from './integrations/integration-keys.js';
-import { enqueueV2 } from './pagerduty/events-v2.controller.js';
-import { enqueueV1, pdError } from './pagerduty/events-v1.controller.js';
+import { enqueueV1, enqueueV2, pdError } from './pagerduty/pagerduty.intake.js';
 
 /**
  * The intake routes senders hit hardest, in the fast lane: the same functions the controllers

@@ -2,7 +2,7 @@ import { All, Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res,
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Public } from '#libs/auth';
-import { answerWith, type FastResponse } from '#libs/platform';
+import { answerWith } from '#libs/platform';
 import { queryRows } from '#libs/database';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -11,41 +11,8 @@ import { IngestService } from '../alerts/ingest.service.js';
 import { HeartbeatsService } from '../heartbeats/heartbeats.service.js';
 import { IntegrationKeys, type KeyedIntegration } from '../integrations/integration-keys.js';
 import { senderErrorFilter } from '../integrations/ingest-errors.filter.js';
-import { ActionSchema, CreateAlertSchema, IdentifierType, actionEvent, envelope, normalizeCreate, opsgenieAlert, parseOpsgenie } from './alert-api.js';
-
-export const ogError = (_status: number, message: string) => ({ message, took: 0, requestId: randomUUID() });
-
-function genieKey(authorization: string | undefined): string | undefined {
-  const m = /^GenieKey\s+(\S+)$/i.exec(authorization ?? '');
-  return m?.[1];
-}
-
-function authenticate(keys: IntegrationKeys, authorization: string | undefined): Promise<KeyedIntegration> {
-  return keys.authenticate(genieKey(authorization), ['opsgenie'], 'GenieKey (send "Authorization: GenieKey <key>")');
-}
-
-/** POST /v2/alerts, for the controller and the fast lane alike. */
-export async function createAlert(
-  keys: IntegrationKeys,
-  ingest: IngestService,
-  authorization: string | undefined,
-  idempotencyKey: string | undefined,
-  body: unknown,
-): Promise<FastResponse> {
-  const started = performance.now();
-  const parsed = parseOpsgenie(CreateAlertSchema, body);
-  if (!parsed.ok) return { status: 400, body: envelope(started, randomUUID(), { message: parsed.message, errors: parsed.errors }) };
-  const integration = await authenticate(keys, authorization);
-  const requestId = randomUUID();
-  const event = normalizeCreate(parsed.value);
-  await ingest.submit({
-    integration,
-    events: [event],
-    request: { id: requestId, action: 'Create', alias: event.dedupKey },
-    deliveryId: idempotencyKey?.slice(0, 200) || undefined,
-  });
-  return { status: 202, body: envelope(started, requestId, { result: 'Request will be processed' }) };
-}
+import { ActionSchema, IdentifierType, actionEvent, envelope, opsgenieAlert, parseOpsgenie } from './alert-api.js';
+import { authenticate, createAlert, ogError } from './alert-api.intake.js';
 
 /**
  * Opsgenie Alert API v2, drop-in: set a sender's Opsgenie API URL to Klaxon and use an "opsgenie"

@@ -3,24 +3,13 @@ import { ForbiddenException } from '@nestjs/common';
 import { Public } from '#libs/auth';
 import { InvalidInputError, type RawBodyRequest } from '#libs/platform';
 import { IngestService } from '../alerts/ingest.service.js';
-import type { EventOutcome } from '../alerts/normalized.js';
 import type { IntegrationConfig } from '../integrations/integration-config.js';
 import { IntegrationKeys, type KeyedIntegration } from '../integrations/integration-keys.js';
 import { plainError, senderErrorFilter } from '../integrations/ingest-errors.filter.js';
-import { normalizeWebhook, parseWebhook, type WebhookFlavour } from './alertmanager.js';
+import type { WebhookFlavour } from './alertmanager.js';
 import { normalizeGeneric } from './generic.js';
 import { grafanaSignatureProblem } from './signature.js';
-
-export function bearer(authorization: string | undefined): string | undefined {
-  return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-}
-
-/** What a webhook sender gets back: how many alerts it sent, and what became of each. */
-function summary(outcomes: EventOutcome[]): Record<string, unknown> {
-  const counts: Record<string, number> = {};
-  for (const o of outcomes) counts[o.outcome] = (counts[o.outcome] ?? 0) + 1;
-  return { status: 'success', message: `${outcomes.length} alert${outcomes.length === 1 ? '' : 's'} processed`, outcomes: counts };
-}
+import { bearer, receiveWebhook, summary } from './webhooks.intake.js';
 
 /**
  * Webhook receivers: Prometheus Alertmanager, Grafana alerting and any JSON sender. The key is in
@@ -93,27 +82,4 @@ export class WebhooksController {
   private webhook(flavour: WebhookFlavour, key: string | undefined, body: unknown, verify?: (i: KeyedIntegration) => string | undefined): Promise<unknown> {
     return receiveWebhook(this.keys, this.ingest, flavour, key, body, verify);
   }
-}
-
-/** Alertmanager and Grafana webhooks, for the controller and the fast lane alike; answers 202 with what became of each alert. */
-export async function receiveWebhook(
-  keys: IntegrationKeys,
-  ingest: IngestService,
-  flavour: WebhookFlavour,
-  key: string | undefined,
-  body: unknown,
-  /** Checks the request's signature; may name the delivery (its id is then accepted once). */
-  verify?: (i: KeyedIntegration) => string | undefined,
-): Promise<unknown> {
-  const integration = await keys.authenticate(key, [flavour]);
-  const deliveryId = verify?.(integration);
-  const parsed = parseWebhook(body, flavour);
-  if (!parsed.ok)
-    throw new InvalidInputError(
-      `${flavour === 'grafana' ? 'Grafana' : 'Alertmanager'} webhook message is invalid: ${parsed.errors.slice(0, 10).join('; ')}`,
-      parsed.errors,
-    );
-  const events = normalizeWebhook(parsed.webhook, flavour, (integration.config.defaultSeverity as 'error' | undefined) ?? 'error');
-  const result = await ingest.submit({ integration, events, deliveryId });
-  return result.redelivered ? { status: 'success', message: 'Already processed (the same signed delivery)' } : summary(result.outcomes);
 }

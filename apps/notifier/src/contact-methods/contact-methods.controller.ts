@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { z } from 'zod';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/auth';
+import { UserId } from '../directory/users.js';
 import { assertSelfOrAdmin } from './access.js';
 import { ContactMethodsService, CreateContactMethod, UpdateContactMethod, type ContactMethod } from './contact-methods.service.js';
 
-export const UserId = z.uuid({ message: 'must be a user id (a UUID)' });
 const Id = z.uuid({ message: 'must be a contact method id (a UUID)' });
 const Verify = z.strictObject({
   code: z

@@ -1,5 +1,9 @@
 import type { DataSource } from 'typeorm';
+import { z } from 'zod';
 import { NotFoundError } from '#libs/platform';
+
+/** A user id in a route (`/api/v1/users/:userId/…`). */
+export const UserId = z.uuid({ message: 'must be a user id (a UUID)' });
 
 /** How long a request about a user notifier has not heard of waits for oncall's directory event. */
 const ARRIVAL_WAIT_MS = 5000;

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { CurrentPrincipal, Roles, type Principal } from '#libs/auth';
 import { assertSelfOrAdmin } from '../contact-methods/access.js';
-import { UserId } from '../contact-methods/contact-methods.controller.js';
+import { UserId } from '../directory/users.js';
 import { RulesInput, RulesService, Urgency, type NotificationRules } from './rules.service.js';
 
 /** Who gets which contact method when: e.g. push at 0, SMS at 1, voice at 3 minutes after a page. */
