@@ -149,6 +149,17 @@ describe('incident lifecycle', () => {
     const bad = await api.post(`/api/v1/incidents/${incident.id}/reassign`, { userIds: [unknown] });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toBe(`Unknown user: ${unknown}`);
+
+    // Every reassignment pages someone: ten an hour per incident, then 429 until the hour has passed.
+    for (let i = 1; i < 10; i++)
+      expect((await api.post(`/api/v1/incidents/${incident.id}/reassign`, { userIds: [i % 2 ? dana.id : sam.id] })).status).toBe(200);
+    const eleventh = await api.post(`/api/v1/incidents/${incident.id}/reassign`, { userIds: [sam.id] });
+    expect(eleventh.status).toBe(429);
+    expect(eleventh.body.message).toBe(
+      `Incident #${incident.number} was reassigned 10 times in the last hour, each time paging someone; wait before reassigning it again`,
+    );
+    h.clock.advance(61 * 60_000);
+    expect((await api.post(`/api/v1/incidents/${incident.id}/reassign`, { userIds: [sam.id] })).status).toBe(200);
   });
 
   it('changes priority and declares a major incident, publishing both', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
@@ -23,6 +23,8 @@ const SNOOZE_END = 'incident.snooze-end';
 const AUTO_RESOLVE = 'incident.auto-resolve';
 const ackTimeoutKey = (id: string): string => `ack-timeout:${id}`;
 const snoozeKey = (id: string): string => `snooze:${id}`;
+/** Reassignments of one incident in an hour (each pages the new assignees). */
+export const MAX_REASSIGNS_PER_HOUR = 10;
 const autoResolveKey = (id: string): string => `auto-resolve:${id}`;
 
 /** Hooks other capabilities hang on the lifecycle (post-incident reviews on resolution). */
@@ -362,6 +364,22 @@ export class IncidentsService implements OnModuleInit {
     const unknown = unique.filter((id) => !people.some((p) => p.id === id));
     if (unknown.length) throw new InvalidInputError(`Unknown user${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
     const now = this.clock.now();
+    // Each reassignment pages the new assignees: not a way to page someone without end.
+    const [recent] = await queryRows<{ n: number }>(
+      em,
+      `SELECT count(*)::int AS n FROM timeline WHERE incident_id = $1 AND kind = 'incident.reassigned' AND at > $2`,
+      [incidentId, new Date(now.getTime() - 3_600_000)],
+    );
+    if (recent!.n >= MAX_REASSIGNS_PER_HOUR) {
+      throw new HttpException(
+        {
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: `Incident #${incident.number} was reassigned ${MAX_REASSIGNS_PER_HOUR} times in the last hour, each time paging someone; wait before reassigning it again`,
+        },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
     if (incident.status === 'acknowledged') await this.unmarkAcknowledged(em, incident, by, now, true);
     await em.query('UPDATE incidents SET assignees = $2::uuid[], updated_at = $3 WHERE id = $1', [incidentId, unique, now]);
     await this.timeline.add(em, incidentId, 'incident.reassigned', { userIds: unique, names: people.map((p) => p.name) }, by);
