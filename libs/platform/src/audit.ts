@@ -9,6 +9,7 @@ import { BOOTSTRAP_ADMIN_NAME, Roles, type Principal } from '#libs/auth';
 import { CLOCK, type Clock } from '#libs/clock';
 import { queryRows } from '#libs/database';
 import { currentCorrelationId } from '#libs/observability';
+import { uuidOf } from './team-owners.js';
 import { LOGGER, RUNTIME } from './tokens.js';
 import type { Runtime } from './runtime.js';
 
@@ -122,9 +123,7 @@ export class AuditController {
   }
 }
 
-function isUuid(s: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
-}
+const isUuid = (s: string): boolean => uuidOf(s) !== undefined;
 
 function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[nested]';

@@ -30,3 +30,10 @@ export class InvalidInputError extends DomainError {
     super(message, 400, details);
   }
 }
+
+/** A limit reached (codes sent, sign-in attempts, updates emailed): 429, saying which and until when. */
+export class TooManyRequestsError extends DomainError {
+  constructor(message: string) {
+    super(message, 429);
+  }
+}

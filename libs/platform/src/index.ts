@@ -7,3 +7,4 @@ export { PlatformModule } from './platform.module.js';
 export { startService, runMain, type ServiceDefinition, type StartOptions, type RunningService } from './bootstrap.js';
 export { AUTH_MIGRATIONS } from './principals.js';
 export * from './team-owners.js';
+export * from './arrival.js';

@@ -5,6 +5,7 @@ import { roleAtLeast, type Principal, type PrincipalCheck, type TeamRole } from 
 import type { EventData } from '#libs/contracts';
 import { queryRows } from '#libs/database';
 import { OnEvent, type EventContext } from '#libs/messaging';
+import { untilArrived } from './arrival.js';
 import { PlatformAudit1765000000003 } from './audit.js';
 
 /** How long a token of a user this service has not heard of yet waits for oncall's directory event. */
@@ -21,8 +22,8 @@ export class DirectoryPrincipals implements PrincipalCheck {
   constructor(private readonly db: DataSource) {}
 
   async check(p: Principal): Promise<Principal | { error: string }> {
-    const deadline = Date.now() + ARRIVAL_WAIT_MS;
-    for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
+    // A user created a moment ago may still have its directory event on the way.
+    const found = await untilArrived(async () => {
       const [row] = await queryRows<{ role: Principal['role'] | null; deleted: boolean | null; revoked: boolean; teams: Record<string, TeamRole> }>(
         this.db,
         `SELECT u.role, u.deleted, EXISTS (SELECT 1 FROM auth_revoked_tokens WHERE token_id = $2) AS revoked,
@@ -33,10 +34,9 @@ export class DirectoryPrincipals implements PrincipalCheck {
       if (row!.revoked) return { error: 'token was revoked' };
       if (row!.deleted) return { error: 'its user was deleted' };
       if (row!.role) return { ...p, role: roleAtLeast(row!.role, p.role) ? p.role : row!.role, teams: row!.teams };
-      // A user created a moment ago whose directory event is still on its way.
-      if (Date.now() + wait > deadline) return { error: 'its user is unknown here' };
-      await new Promise((r) => setTimeout(r, wait));
-    }
+      return undefined;
+    }, ARRIVAL_WAIT_MS);
+    return found ?? { error: 'its user is unknown here' };
   }
 }
 

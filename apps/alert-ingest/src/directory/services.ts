@@ -7,7 +7,7 @@ import { queryRows } from '#libs/database';
 import { OnEvent, type EventContext } from '#libs/messaging';
 import type { Request } from 'express';
 import type { TeamOwners } from '#libs/auth';
-import { InvalidInputError, uuidOf, uuidsOf } from '#libs/platform';
+import { InvalidInputError, untilArrived, uuidOf, uuidsOf } from '#libs/platform';
 
 /** How long a window naming a service alert-ingest has not heard of waits for oncall's directory event. */
 const ARRIVAL_WAIT_MS = 5000;
@@ -44,20 +44,18 @@ export class KnownServices {
    * here (have an integration). A service created a moment ago is waited for (up to 5 s).
    */
   async require(serviceIds: string[]): Promise<void> {
-    const deadline = Date.now() + ARRIVAL_WAIT_MS;
-    for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
+    let unknown: string[] = [];
+    const allKnown = await untilArrived(async () => {
       const known = await queryRows<{ id: string }>(
         this.db,
         `SELECT id FROM services WHERE id = ANY($1::uuid[]) AND NOT deleted
          UNION SELECT service_id FROM integrations WHERE service_id = ANY($1::uuid[])`,
         [serviceIds],
       );
-      const unknown = serviceIds.filter((id) => !known.some((k) => k.id === id));
-      if (unknown.length === 0) return;
-      if (Date.now() + wait > deadline)
-        throw new InvalidInputError(`Unknown service${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (services are created in oncall)`);
-      await new Promise((r) => setTimeout(r, wait));
-    }
+      unknown = serviceIds.filter((id) => !known.some((k) => k.id === id));
+      return unknown.length === 0 ? true : undefined;
+    }, ARRIVAL_WAIT_MS);
+    if (!allKnown) throw new InvalidInputError(`Unknown service${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (services are created in oncall)`);
   }
 }
 
@@ -70,16 +68,12 @@ export class ServiceTeams {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async of(serviceIds: string[]): Promise<(string | null)[]> {
-    const deadline = Date.now() + ARRIVAL_WAIT_MS;
-    for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
-      const rows = await queryRows<{ id: string; team_id: string | null }>(this.db, `SELECT id, team_id FROM services WHERE id = ANY($1::uuid[])`, [
-        serviceIds,
-      ]);
-      if (rows.length === new Set(serviceIds).size || Date.now() + wait > deadline) {
-        return serviceIds.map((id) => rows.find((r) => r.id === id)?.team_id ?? null);
-      }
-      await new Promise((r) => setTimeout(r, wait));
-    }
+    let rows: { id: string; team_id: string | null }[] = [];
+    await untilArrived(async () => {
+      rows = await queryRows<{ id: string; team_id: string | null }>(this.db, `SELECT id, team_id FROM services WHERE id = ANY($1::uuid[])`, [serviceIds]);
+      return rows.length === new Set(serviceIds).size ? true : undefined;
+    }, ARRIVAL_WAIT_MS);
+    return serviceIds.map((id) => rows.find((r) => r.id === id)?.team_id ?? null);
   }
 }
 

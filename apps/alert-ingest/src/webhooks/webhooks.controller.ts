@@ -41,10 +41,11 @@ export class WebhooksController {
     return this.webhook('grafana', key ?? bearer(auth), body, (integration) => {
       const c = integration.config as IntegrationConfig<'grafana'>;
       if (!c.hmacSecret) return;
+      const signature = req.header(c.hmacHeader ?? 'X-Grafana-Alerting-Signature');
       const problem = grafanaSignatureProblem({
         secret: c.hmacSecret,
         rawBody: req.rawBody ?? Buffer.alloc(0),
-        signature: req.header(c.hmacHeader ?? 'X-Grafana-Alerting-Signature'),
+        signature,
         timestamp: c.hmacTimestampHeader ? req.header(c.hmacTimestampHeader) : undefined,
         timestampRequired: !!c.hmacTimestampHeader,
         nowMs: Date.now(),
@@ -52,13 +53,12 @@ export class WebhooksController {
       if (problem) throw new ForbiddenException(problem);
       // A signature over a timestamp names one delivery: the same request again within the
       // allowed skew (a replay, or Grafana retrying one that did arrive) is not taken twice.
-      if (c.hmacTimestampHeader)
-        return `grafana-signature:${req
-          .header(c.hmacHeader ?? 'X-Grafana-Alerting-Signature')!
-          .trim()
-          .toLowerCase()
-          .replace(/^sha256=/, '')}`;
-      return undefined;
+      return c.hmacTimestampHeader
+        ? `grafana-signature:${signature!
+            .trim()
+            .toLowerCase()
+            .replace(/^sha256=/, '')}`
+        : undefined;
     });
   }
 

@@ -1,11 +1,11 @@
-import { HttpException, HttpStatus, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
 import { urgencyAt, type EventData } from '#libs/contracts';
 import { queryRows } from '#libs/database';
 import { DailyJobs, Outbox, TimerRunner, Timers, type Timer } from '#libs/messaging';
-import { ConflictError, InvalidInputError, NotFoundError } from '#libs/platform';
+import { ConflictError, InvalidInputError, NotFoundError, TooManyRequestsError } from '#libs/platform';
 import { Directory, type ServiceSettings } from '../directory/directory.service.js';
 import { SlaService } from '../sla/sla.service.js';
 import { decideGrouping, groupKeyFor } from './grouping.js';
@@ -371,13 +371,8 @@ export class IncidentsService implements OnModuleInit {
       [incidentId, new Date(now.getTime() - 3_600_000)],
     );
     if (recent!.n >= MAX_REASSIGNS_PER_HOUR) {
-      throw new HttpException(
-        {
-          statusCode: 429,
-          error: 'Too Many Requests',
-          message: `Incident #${incident.number} was reassigned ${MAX_REASSIGNS_PER_HOUR} times in the last hour, each time paging someone; wait before reassigning it again`,
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
+      throw new TooManyRequestsError(
+        `Incident #${incident.number} was reassigned ${MAX_REASSIGNS_PER_HOUR} times in the last hour, each time paging someone; wait before reassigning it again`,
       );
     }
     if (incident.status === 'acknowledged') await this.unmarkAcknowledged(em, incident, by, now, true);

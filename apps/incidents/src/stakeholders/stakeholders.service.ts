@@ -1,10 +1,10 @@
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '#libs/clock';
 import { queryRows } from '#libs/database';
 import { Outbox } from '#libs/messaging';
-import { ConflictError, InvalidInputError, NotFoundError } from '#libs/platform';
+import { ConflictError, InvalidInputError, NotFoundError, TooManyRequestsError } from '#libs/platform';
 import { Directory } from '../directory/directory.service.js';
 import type { Actor } from '../incidents/incident.entity.js';
 import { IncidentsService } from '../incidents/incidents.service.js';
@@ -112,13 +112,8 @@ export class StakeholdersService {
       new Date(this.clock.now().getTime() - 3_600_000),
     ]);
     if (recent!.n >= MAX_UPDATES_PER_HOUR) {
-      throw new HttpException(
-        {
-          statusCode: 429,
-          error: 'Too Many Requests',
-          message: `${MAX_UPDATES_PER_HOUR} updates were sent for incident #${incident.number} in the last hour; stakeholders are not emailed more often`,
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
+      throw new TooManyRequestsError(
+        `${MAX_UPDATES_PER_HOUR} updates were sent for incident #${incident.number} in the last hour; stakeholders are not emailed more often`,
       );
     }
     const recipients = dedupe(await this.listForIncident(em, incidentId));

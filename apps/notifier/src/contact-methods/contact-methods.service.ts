@@ -1,5 +1,5 @@
 import { requireKnownUser } from '../directory/users.js';
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { queryRows } from '#libs/database';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -7,7 +7,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { CLOCK, type Clock } from '#libs/clock';
 import { CONFIG } from '#libs/config';
-import { ConflictError, InvalidInputError, NotFoundError } from '#libs/platform';
+import { ConflictError, InvalidInputError, NotFoundError, TooManyRequestsError } from '#libs/platform';
 import type { NotifierConfig } from '../config.js';
 import { verificationSms, verificationVoiceScript } from '../notifications/content.js';
 import { NotificationsService } from '../notifications/notifications.service.js';
@@ -154,24 +154,10 @@ export class ContactMethodsService {
       if (row.type !== 'sms' && row.type !== 'voice') throw new ConflictError(`${row.type} contact methods need no verification`);
       const now = this.clock.now();
       if (row.verification_sent_at && now.getTime() - row.verification_sent_at.getTime() < RESEND_AFTER_MS) {
-        throw new HttpException(
-          {
-            statusCode: 429,
-            error: 'Too Many Requests',
-            message: `a code was sent less than ${RESEND_AFTER_MS / 1000} seconds ago; wait a moment before asking for another`,
-          },
-          HttpStatus.TOO_MANY_REQUESTS,
-        );
+        throw new TooManyRequestsError(`a code was sent less than ${RESEND_AFTER_MS / 1000} seconds ago; wait a moment before asking for another`);
       }
       if (row.verification_sends >= MAX_SENDS_PER_METHOD) {
-        throw new HttpException(
-          {
-            statusCode: 429,
-            error: 'Too Many Requests',
-            message: `${MAX_SENDS_PER_METHOD} codes were sent to this number already; delete the contact method and add it again`,
-          },
-          HttpStatus.TOO_MANY_REQUESTS,
-        );
+        throw new TooManyRequestsError(`${MAX_SENDS_PER_METHOD} codes were sent to this number already; delete the contact method and add it again`);
       }
       await this.sendCode(em, row, now);
       return toApi((await this.find(em, userId, id))!);
@@ -216,10 +202,7 @@ export class ContactMethodsService {
         sent!.to_number >= MAX_CODES_PER_NUMBER_PER_DAY
           ? `${MAX_CODES_PER_NUMBER_PER_DAY} codes were sent to ${row.value}`
           : `${MAX_CODES_PER_USER_PER_DAY} codes were sent for this user`;
-      throw new HttpException(
-        { statusCode: 429, error: 'Too Many Requests', message: `${which} in the last 24 hours; try again tomorrow` },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
+      throw new TooManyRequestsError(`${which} in the last 24 hours; try again tomorrow`);
     }
     const code = newVerificationCode();
     const ttl = this.config.VERIFICATION_TTL_MINUTES;

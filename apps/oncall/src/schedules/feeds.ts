@@ -16,9 +16,13 @@ import { loadSchedules, usersById } from './schedule.repository.js';
 export const FEED_PAST_DAYS = 14;
 export const FEED_FUTURE_DAYS = 90;
 
+/** Where oncall is reached from outside: PUBLIC_URL, or the address the request came in on. */
+export function publicBase(publicUrl: string | undefined, req: Request): string {
+  return publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+}
+
 export function feedUrl(publicUrl: string | undefined, req: Request, kind: 'schedules' | 'users', token: string): string {
-  const base = publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-  return `${base}/ical/${kind}/${token}.ics`;
+  return `${publicBase(publicUrl, req)}/ical/${kind}/${token}.ics`;
 }
 
 /**

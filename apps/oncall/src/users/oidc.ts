@@ -21,6 +21,7 @@ import { CLOCK, type Clock } from '#libs/clock';
 import { CONFIG } from '#libs/config';
 import { queryRows } from '#libs/database';
 import type { OncallConfig } from '../config.js';
+import { publicBase } from '../schedules/feeds.js';
 import { SignInService, type SignedIn } from './sign-in.js';
 
 /** How long a sign-in at the identity provider may take, from start to callback. */
@@ -145,8 +146,7 @@ export class OidcController {
   ) {}
 
   private redirectUri(req: Request): string {
-    const base = this.config.PUBLIC_URL ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-    return `${base}/api/v1/auth/oidc/callback`;
+    return `${publicBase(this.config.PUBLIC_URL, req)}/api/v1/auth/oidc/callback`;
   }
 
   /** Starts single sign-on: a redirect to the identity provider. */

@@ -1,18 +1,4 @@
-import {
-  Body,
-  Controller,
-  ForbiddenException,
-  HttpCode,
-  HttpException,
-  HttpStatus,
-  Inject,
-  Injectable,
-  Param,
-  Post,
-  Put,
-  Req,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { Body, Controller, ForbiddenException, HttpCode, Inject, Injectable, Param, Post, Put, Req, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import * as argon2 from 'argon2';
 import type { Request } from 'express';
@@ -23,7 +9,7 @@ import { CurrentPrincipal, Public, Roles, TOKEN_SERVICE, TokenService, type Prin
 import { CLOCK, type Clock } from '#libs/clock';
 import { queryRows } from '#libs/database';
 import { Outbox } from '#libs/messaging';
-import { InvalidInputError, NotFoundError } from '#libs/platform';
+import { InvalidInputError, NotFoundError, TooManyRequestsError } from '#libs/platform';
 
 /** How long a sign-in lasts (a new sign-in is needed after it; API tokens are for machines). */
 export const SIGN_IN_HOURS = 12;
@@ -49,8 +35,9 @@ const SignIn = z.strictObject({
   password: z.string().max(256),
 });
 
-/** Hashed when nobody has this email, so a wrong email takes as long as a wrong password. */
-const DECOY = argon2.hash('klaxon decoy password, never valid', { type: argon2.argon2id });
+/** Checked when nobody has this email, so a wrong email takes as long as a wrong password (hashed on first need, not at start-up). */
+let decoy: Promise<string> | undefined;
+const decoyHash = (): Promise<string> => (decoy ??= argon2.hash('klaxon decoy password, never valid', { type: argon2.argon2id }));
 
 export interface SignedIn {
   token: string;
@@ -108,13 +95,8 @@ export class SignInService {
       [`email:${input.email}`, `client:${client}`, since],
     );
     if (counts!.email >= MAX_FAILURES_PER_EMAIL || counts!.client >= MAX_FAILURES_PER_CLIENT) {
-      throw new HttpException(
-        {
-          statusCode: 429,
-          error: 'Too Many Requests',
-          message: `Too many failed sign-ins ${counts!.email >= MAX_FAILURES_PER_EMAIL ? 'for this email' : 'from this address'}; try again in ${FAILURE_WINDOW_MINUTES} minutes`,
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
+      throw new TooManyRequestsError(
+        `Too many failed sign-ins ${counts!.email >= MAX_FAILURES_PER_EMAIL ? 'for this email' : 'from this address'}; try again in ${FAILURE_WINDOW_MINUTES} minutes`,
       );
     }
     const [user] = await queryRows<{ id: string; name: string; email: string; role: Principal['role']; password_hash: string | null }>(
@@ -122,7 +104,7 @@ export class SignInService {
       'SELECT id, name, email, role, password_hash FROM users WHERE lower(email) = $1',
       [input.email],
     );
-    const ok = user?.password_hash ? await argon2.verify(user.password_hash, input.password) : (await argon2.verify(await DECOY, input.password), false);
+    const ok = user?.password_hash ? await argon2.verify(user.password_hash, input.password) : (await argon2.verify(await decoyHash(), input.password), false);
     if (!user || !ok) {
       await this.db.query(`INSERT INTO sign_in_failures (key, at) VALUES ($1, $3), ($2, $3)`, [`email:${input.email}`, `client:${client}`, now]);
       await this.db.query('DELETE FROM sign_in_failures WHERE at < $1', [new Date(now.getTime() - 24 * 3_600_000)]);
