@@ -75,6 +75,11 @@ export const CommonEnv = z.object({
    * giving its partitions to another: the pause in event handling after a kill -9.
    */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300000).default(10000),
+  /**
+   * Consecutive events of one partition handled in one PostgreSQL transaction when they queue (a
+   * storm): one commit for many. Each event is still recorded as processed on its own; 1 turns it off.
+   */
+  KAFKA_EVENTS_PER_TRANSACTION: z.coerce.number().int().min(1).max(1000).default(100),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Keys notifier's acknowledgement links and verification codes; at least 32 characters. Tokens use the keys below. */
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters (it keys links and verification codes)').optional(),

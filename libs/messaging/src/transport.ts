@@ -5,6 +5,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { dlqTopicName, InvalidEventError, parseEvent, topicName, type Envelope, type EventType, type TopicId } from '#libs/contracts';
 import { withCorrelationId, type Metrics } from '#libs/observability';
+import { queryRows } from '#libs/database';
 import { crashPoint } from './crash.js';
 import { errorMessage, isTransientInfrastructureError, sleep } from './errors.js';
 
@@ -46,6 +47,8 @@ export interface KafkaTransportSettings {
   maxAttempts?: number;
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /** Events of one partition handled in one transaction (1: each on its own). */
+  eventsPerTransaction?: number;
 }
 
 /**
@@ -54,6 +57,10 @@ export interface KafkaTransportSettings {
  *
  * - each message is handled in a PostgreSQL transaction that first inserts (consumer, event id)
  *   into processed_messages; a redelivered or republished event finds the row and is skipped;
+ * - under load, consecutive events of a partition share one transaction (up to
+ *   `eventsPerTransaction`): one commit, one fsync, for many events, with the same per-event
+ *   record; if any of them fails, the whole group rolls back and is halved until the failing
+ *   event is alone, so one bad event never holds back or doubles the others;
  * - offsets are resolved only after that transaction committed, and committed after that;
  * - a message that keeps failing is retried with backoff, then written to `<topic>.dlq` with the
  *   error, and the partition moves on (Nest's own Kafka transport would block it);
@@ -63,6 +70,7 @@ export interface KafkaTransportSettings {
 export class KafkaEventTransport extends Server implements CustomTransportStrategy {
   private consumer?: Consumer;
   private readonly maxAttempts: number;
+  private readonly perTransaction: number;
   private readonly abort = new AbortController();
   private closed = false;
   private restarts = 0;
@@ -70,6 +78,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   constructor(private readonly settings: KafkaTransportSettings) {
     super();
     this.maxAttempts = settings.maxAttempts ?? 5;
+    this.perTransaction = Math.max(1, settings.eventsPerTransaction ?? 100);
   }
 
   on(): void {
@@ -152,18 +161,99 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.closed) break;
-      const done = await this.handleMessage(batch.topic, batch.partition, message, isRunning);
-      if (!done) break;
+    const done = (message: KafkaMessage): void => {
       resolveOffset(message.offset);
       this.settings.metrics.consumerLag.set(
         { topic: batch.topic, partition: String(batch.partition) },
         Math.max(0, Number(batch.highWatermark) - Number(message.offset) - 1),
       );
+    };
+    const running = (): boolean => isRunning() && !isStale() && !this.closed;
+    // A group that fails together is halved until the event at fault is alone: one poison event
+    // costs a few more transactions, not one per event of its group.
+    const handle = async (group: KafkaMessage[]): Promise<boolean> => {
+      if (!running()) return false;
+      if (group.length === 1) {
+        if (!(await this.handleMessage(batch.topic, batch.partition, group[0]!, isRunning))) return false;
+      } else if (!(await this.handleTogether(batch.topic, batch.partition, group))) {
+        const half = Math.ceil(group.length / 2);
+        return (await handle(group.slice(0, half))) && handle(group.slice(half));
+      }
+      done(group[group.length - 1]!);
       await heartbeat();
+      return true;
+    };
+    for (let start = 0; start < batch.messages.length; start += this.perTransaction) {
+      if (!(await handle(batch.messages.slice(start, start + this.perTransaction)))) break;
     }
     await commitOffsetsIfNecessary();
+  }
+
+  /**
+   * Handles consecutive events of one partition in one transaction, each recorded in
+   * processed_messages as it would be alone. Returns false, having changed nothing, if any event
+   * cannot be parsed or any handler fails: the caller then splits the group.
+   */
+  private async handleTogether(topic: string, partition: number, messages: KafkaMessage[]): Promise<boolean> {
+    const { metrics, logger, groupId } = this.settings;
+    const events: { envelope: Envelope; message: KafkaMessage }[] = [];
+    for (const message of messages) {
+      try {
+        events.push({ envelope: parseEvent(message.value), message });
+      } catch {
+        return false;
+      }
+    }
+    const outcomes = new Map<string, 'handled' | 'duplicate' | 'ignored'>();
+    try {
+      await this.settings.dataSource.transaction(async (manager) => {
+        const wanted = events.filter((e) => this.getHandlerByPattern(e.envelope.type));
+        const inserted = await queryRows<{ event_id: string }>(
+          manager,
+          `INSERT INTO processed_messages (consumer, event_id, topic, partition, "offset")
+           SELECT $1, e.id, $3, $4, e.off FROM unnest($2::uuid[], $5::bigint[]) AS e(id, off)
+           ON CONFLICT DO NOTHING RETURNING event_id`,
+          [groupId, wanted.map((e) => e.envelope.id), topic, partition, wanted.map((e) => e.message.offset)],
+        );
+        const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
+        for (const { envelope } of events) {
+          const handler = this.getHandlerByPattern(envelope.type);
+          if (!handler) outcomes.set(envelope.id, 'ignored');
+          else if (!fresh.delete(envelope.id.toLowerCase())) outcomes.set(envelope.id, 'duplicate');
+          else {
+            await withCorrelationId(envelope.correlationId, () => this.runHandlers(handler, envelope, manager, topic, partition, envelope.id));
+            outcomes.set(envelope.id, 'handled');
+          }
+        }
+        for (const type of new Set(events.map((e) => e.envelope.type))) crashPoint(`consumer.${type}.before-commit`);
+      });
+    } catch (err) {
+      logger.debug({ err: errorMessage(err), events: events.length, topic, partition }, 'events handled together failed; taking them one by one');
+      return false;
+    }
+    const now = Date.now();
+    for (const { envelope } of events) {
+      const outcome = outcomes.get(envelope.id) ?? 'duplicate';
+      metrics.consumed.inc({ topic, outcome });
+      if (outcome === 'handled') metrics.eventAge.observe({ topic }, Math.max(0, (now - Date.parse(envelope.occurredAt)) / 1000));
+    }
+    return true;
+  }
+
+  /** Several handlers of one event type in a service (the platform's directory copy and the service's own) run one after another, in the same transaction. */
+  private async runHandlers(
+    handler: NonNullable<ReturnType<Server['getHandlerByPattern']>>,
+    envelope: Envelope,
+    manager: EntityManager,
+    topic: string,
+    partition: number,
+    offset: string,
+  ): Promise<void> {
+    const ctx = new EventContext([envelope, manager, topic, partition, offset]);
+    for (let h: typeof handler | undefined = handler; h; h = h.next) {
+      const result = await h(envelope.data, ctx);
+      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    }
   }
 
   /** Returns false when the message was not finished (shutting down); it will be redelivered. */
@@ -195,13 +285,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
               [this.settings.groupId, envelope.id, topic, partition, message.offset],
             );
             if (inserted.length === 0) return 'duplicate' as const;
-            const ctx = new EventContext([envelope, manager, topic, partition, message.offset]);
-            // Several handlers of one event type in a service (the platform's directory copy and the
-            // service's own) run one after another, in the same transaction.
-            for (let h: typeof handler | undefined = handler; h; h = h.next) {
-              const result = await h(envelope.data, ctx);
-              await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
-            }
+            await this.runHandlers(handler, envelope, manager, topic, partition, message.offset);
             crashPoint(`consumer.${envelope.type}.before-commit`);
             return 'handled' as const;
           });

@@ -68,6 +68,39 @@ describe('messaging: outbox relay, idempotent consumer, dead letters, durable ti
     await dlqTap.stop();
   });
 
+  it('handles queued events of a partition together, once each, and takes a group with a poison event one by one', async () => {
+    const dlqTap = await new KafkaTap(world.infra.brokers, [dlqTopicName(world.topic('alerts'))]).start();
+    const key = 'storm-partition';
+    const storm = Array.from({ length: 200 }, (_, i) => alertEvent(`storm ${i}`));
+    const poison = alertEvent('poison');
+    const messages = storm.map((e) => ({ key, value: JSON.stringify(e) }));
+    // A republished copy and a poison event in the middle of the run.
+    messages.splice(120, 0, { key, value: JSON.stringify(storm[10]) }, { key, value: JSON.stringify(poison) });
+    await produceRaw(world.infra.brokers, world.topic('alerts'), messages);
+    const ids = storm.map((e) => e.data.alertId);
+    await eventually(
+      async () => (await probe.runtime.dataSource.query('SELECT count(*)::int AS n FROM effects WHERE alert_id = ANY($1)', [ids]))[0].n === 200,
+      {
+        what: 'the 200 effects',
+        timeoutMs: 30000,
+      },
+    );
+    const deadLetters = () => dlqTap.messages.filter((m) => m.value === JSON.stringify(poison));
+    await eventually(async () => deadLetters().length === 1, { what: 'the poison event dead-lettered' });
+    const perAlert: { n: number }[] = await probe.runtime.dataSource.query(
+      'SELECT count(*)::int AS n FROM effects WHERE alert_id = ANY($1) GROUP BY alert_id',
+      [ids],
+    );
+    expect(perAlert.every((r) => r.n === 1)).toBe(true);
+    // Rows written in one transaction share its id (xmin): far fewer transactions than events.
+    const [tx] = await probe.runtime.dataSource.query(`SELECT count(DISTINCT xmin::text)::int AS n FROM processed_messages WHERE event_id = ANY($1::uuid[])`, [
+      storm.map((e) => e.id),
+    ]);
+    expect(tx.n).toBeLessThan(30);
+    expect(await effects(poison.data.alertId)).toHaveLength(0);
+    await dlqTap.stop();
+  });
+
   it('retries a handler that fails a few times, then applies it once', async () => {
     const event = alertEvent('flaky handler');
     await produceRaw(world.infra.brokers, world.topic('alerts'), [{ key: event.key, value: JSON.stringify(event) }]);

@@ -143,6 +143,7 @@ export async function startService<S extends z.ZodObject>(def: ServiceDefinition
       metrics,
       logger,
       sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+      eventsPerTransaction: config.KAFKA_EVENTS_PER_TRANSACTION,
     });
     app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   }
