@@ -46,9 +46,9 @@ async function klaxon(scenarios: Set<string>, stormCount: number, steadySeconds:
   const smtp = await new SmtpSink().start();
   const world = new TestWorld();
   try {
-    // KLAXON_BENCH_CPU_PROF=<dir>: each service writes a V8 CPU profile there (stopped cleanly at the end).
-    const profDir = process.env.KLAXON_BENCH_CPU_PROF;
-    const quiet = { LOG_LEVEL: 'warn', ...(profDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) };
+    // KLAXON_BENCH_PROFILE=<dir>: the services run with --import=<dir>/start.mjs (a profiler of your own), stopped cleanly at the end.
+    const profile = process.env.KLAXON_BENCH_PROFILE;
+    const quiet = { LOG_LEVEL: 'warn', ...(profile ? { NODE_OPTIONS: `--import=${profile}/start.mjs` } : {}) };
     const [ingest, oncall, notifier, incidents] = await Promise.all([
       world.spawn('alert-ingest', quiet),
       world.spawn('oncall', quiet),
@@ -135,7 +135,7 @@ async function klaxon(scenarios: Set<string>, stormCount: number, steadySeconds:
       }
     }
     client.close();
-    if (profDir) await Promise.all(Object.values(procs).map((p) => p.stop('SIGTERM')));
+    if (profile) await Promise.all(Object.values(procs).map((p) => p.stop('SIGTERM')));
   } finally {
     await world.close();
     await smtp.stop();

@@ -1,6 +1,6 @@
 import { BaseRpcContext, EventPattern, Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { dlqTopicName, InvalidEventError, parseEvent, topicName, type Envelope, type EventType, type TopicId } from '#libs/contracts';
@@ -207,7 +207,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const outcomes = new Map<string, 'handled' | 'duplicate' | 'ignored'>();
     try {
       await this.settings.dataSource.transaction(async (manager) => {
-        const wanted = events.filter((e) => this.getHandlerByPattern(e.envelope.type));
+        const wanted = events.filter((e) => this.handlerFor(e.envelope.type));
         const inserted = await queryRows<{ event_id: string }>(
           manager,
           `INSERT INTO processed_messages (consumer, event_id, topic, partition, "offset")
@@ -217,7 +217,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         );
         const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
         for (const { envelope } of events) {
-          const handler = this.getHandlerByPattern(envelope.type);
+          const handler = this.handlerFor(envelope.type);
           if (!handler) outcomes.set(envelope.id, 'ignored');
           else if (!fresh.delete(envelope.id.toLowerCase())) outcomes.set(envelope.id, 'duplicate');
           else {
@@ -251,9 +251,19 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   ): Promise<void> {
     const ctx = new EventContext([envelope, manager, topic, partition, offset]);
     for (let h: typeof handler | undefined = handler; h; h = h.next) {
-      const result = await h(envelope.data, ctx);
-      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+      const result: unknown = await h(envelope.data, ctx);
+      // A handler behind an interceptor answers with an Observable; a plain one has finished here.
+      if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
     }
+  }
+
+  private readonly handlers = new Map<string, ReturnType<Server['getHandlerByPattern']>>();
+
+  /** Nest's own look-up JSON-parses the pattern each time (and throws for a plain string): once per event type is enough. */
+  private handlerFor(type: string): ReturnType<Server['getHandlerByPattern']> {
+    let handler = this.handlers.get(type);
+    if (handler === undefined) this.handlers.set(type, (handler = this.getHandlerByPattern(type)));
+    return handler;
   }
 
   /** Returns false when the message was not finished (shutting down); it will be redelivered. */
@@ -266,7 +276,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       await this.deadLetter(topic, partition, message, err, 0);
       return true;
     }
-    const handler = this.getHandlerByPattern(envelope.type);
+    const handler = this.handlerFor(envelope.type);
     if (!handler) {
       metrics.consumed.inc({ topic, outcome: 'ignored' });
       return true;

@@ -59,16 +59,14 @@ export class IncidentEventsController {
 
   @OnEvent('notification.status-changed')
   async onNotification(@Payload() e: EventData<'notification.status-changed'>, @Ctx() ctx: EventContext): Promise<void> {
-    if (!e.incidentId || !(await this.exists(ctx, e.incidentId))) return;
-    const [user] = e.userId ? await this.directory.people(ctx.manager, [e.userId]) : [];
-    await this.timeline.add(ctx.manager, e.incidentId, `notification.${e.status}`, {
-      notificationId: e.notificationId,
-      userId: e.userId,
-      name: user?.name ?? null,
-      channel: e.channel,
-      destination: e.destination,
-      error: e.error,
-    });
+    if (!e.incidentId) return;
+    await this.timeline.addAboutPeople(
+      ctx.manager,
+      e.incidentId,
+      `notification.${e.status}`,
+      { notificationId: e.notificationId, userId: e.userId, channel: e.channel, destination: e.destination, error: e.error },
+      { userId: e.userId },
+    );
   }
 
   private async exists(ctx: EventContext, incidentId: string): Promise<boolean> {

@@ -441,23 +441,21 @@ export class IncidentsService implements OnModuleInit {
 
   /** oncall paged a level of the escalation policy: its users are the incident's assignees now. */
   async onStepFired(em: EntityManager, e: EventData<'escalation.step-fired'>): Promise<void> {
-    const incident = await em.findOne(Incident, { where: { id: e.incidentId }, lock: { mode: 'pessimistic_write' } });
-    if (!incident) return;
-    const people = await this.directory.people(em, e.userIds);
-    await this.timeline.add(em, e.incidentId, e.nobodyOnCall ? 'escalation.nobody-on-call' : 'escalation.step-fired', {
-      step: e.step + 1,
-      loop: e.loop,
-      userIds: e.userIds,
-      names: people.map((p) => p.name),
-    });
-    if (incident.status !== 'resolved' && e.userIds.length) {
-      await em.query('UPDATE incidents SET assignees = $2::uuid[], escalation_level = $3, updated_at = $4 WHERE id = $1', [
+    // The row lock is the UPDATE's own; a resolved incident keeps its last assignees.
+    if (e.userIds.length)
+      await em.query(`UPDATE incidents SET assignees = $2::uuid[], escalation_level = $3, updated_at = $4 WHERE id = $1 AND status <> 'resolved'`, [
         e.incidentId,
         e.userIds,
         e.step + 1,
         this.clock.now(),
       ]);
-    }
+    await this.timeline.addAboutPeople(
+      em,
+      e.incidentId,
+      e.nobodyOnCall ? 'escalation.nobody-on-call' : 'escalation.step-fired',
+      { step: e.step + 1, loop: e.loop, userIds: e.userIds },
+      { userIds: e.userIds },
+    );
   }
 
   // ---- timers -----------------------------------------------------------------------------------

@@ -31,4 +31,28 @@ export class Timeline {
     // bigserial ids follow the VALUES order, which keeps the entries' order on the timeline.
     await em.query(`INSERT INTO timeline (incident_id, at, kind, actor, details) VALUES ${rows.join(', ')}`, params);
   }
+
+  /**
+   * An entry about another service's event, written only if the incident is known here, with the
+   * people named as the directory knows them (`name` for one user, `names` for a step's users;
+   * deleted users left out): one statement for the look-ups and the insert.
+   */
+  async addAboutPeople(
+    em: EntityManager,
+    incidentId: string,
+    kind: string,
+    details: Record<string, unknown>,
+    people: { userId: string | null } | { userIds: string[] },
+  ): Promise<void> {
+    const [field, ids] = 'userId' in people ? ['name', people.userId ? [people.userId] : []] : ['names', people.userIds];
+    await em.query(
+      `INSERT INTO timeline (incident_id, at, kind, actor, details)
+       SELECT i.id, $2, $3, NULL, $4::jsonb || CASE WHEN $5 = 'name'
+           THEN jsonb_build_object('name', (SELECT name FROM users WHERE id = ANY($6::uuid[]) AND NOT deleted LIMIT 1))
+           ELSE jsonb_build_object('names', (SELECT coalesce(jsonb_agg(name ORDER BY name), '[]'::jsonb) FROM users WHERE id = ANY($6::uuid[]) AND NOT deleted))
+         END
+       FROM incidents i WHERE i.id = $1`,
+      [incidentId, this.clock.now(), kind, JSON.stringify(details), field, ids],
+    );
+  }
 }

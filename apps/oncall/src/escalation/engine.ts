@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { CLOCK, type Clock } from '#libs/clock';
 import type { EventData } from '#libs/contracts';
 import { queryRows } from '#libs/database';
-import { Outbox, TimerRunner, Timers, type Timer } from '#libs/messaging';
+import { Outbox, TimerRunner, Timers, type OutboxEvent, type Timer } from '#libs/messaging';
 import { LOGGER } from '#libs/platform';
 import { nextPosition, totalFirings, type PolicySnapshot, type Position } from './policy.js';
 import { TargetResolver, type PagedUser } from './targets.js';
@@ -66,10 +66,25 @@ export class EscalationEngine implements OnModuleInit {
 
   /** An incident triggered (new, or again after an acknowledgement timeout or a snooze): start at step 1. */
   async start(em: EntityManager, incident: EventData<'incident.triggered'>): Promise<void> {
+    if (incident.reason === 'new') {
+      // The common case, in one statement: look up the service's policy, snapshot it and start at
+      // step 1. Nothing inserted means the incident is already escalating (the same incident
+      // announced twice is one incident: never a second round of pages) or has no policy.
+      const [row] = await queryRows<EscalationRow>(
+        em,
+        `INSERT INTO escalations (incident_id, incident_number, service_id, service_name, title, urgency, policy, generation, step, loop, state, updated_at)
+         SELECT $1, $2, s.id, s.name, $4, $5, jsonb_build_object('id', p.id, 'name', p.name, 'repeatCount', p.repeat_count, 'steps', p.steps), 1, 0, 0, 'active', $6
+         FROM services s JOIN escalation_policies p ON p.id = s.escalation_policy_id WHERE s.id = $3
+         ON CONFLICT (incident_id) DO NOTHING RETURNING *`,
+        [incident.incidentId, incident.number, incident.serviceId, incident.title, incident.urgency, this.clock.now()],
+      );
+      if (row) return this.fire(em, row, { step: 0, loop: 0 });
+      const [existing] = await queryRows<{ one: number }>(em, 'SELECT 1 AS one FROM escalations WHERE incident_id = $1', [incident.incidentId]);
+      if (!existing) await this.noPolicy(em, incident);
+      return;
+    }
     const existing = await this.lock(em, incident.incidentId);
     if (existing) {
-      // The same incident announced as new twice is one incident: never a second round of pages.
-      if (incident.reason === 'new') return;
       const [restarted] = await queryRows<EscalationRow>(
         em,
         `UPDATE escalations SET generation = generation + 1, step = 0, loop = 0, state = 'active', urgency = $2, title = $3, updated_at = $4
@@ -80,7 +95,6 @@ export class EscalationEngine implements OnModuleInit {
       await this.fire(em, restarted!, { step: 0, loop: 0 });
       return;
     }
-
     const [service]: { name: string; policy_id: string | null }[] = await em.query(
       'SELECT name, escalation_policy_id AS policy_id FROM services WHERE id = $1',
       [incident.serviceId],
@@ -88,14 +102,7 @@ export class EscalationEngine implements OnModuleInit {
     const [policy]: { id: string; name: string; repeat_count: number; steps: PolicySnapshot['steps'] }[] = service?.policy_id
       ? await em.query('SELECT id, name, repeat_count, steps FROM escalation_policies WHERE id = $1', [service.policy_id])
       : [];
-    if (!policy) {
-      this.logger.warn({ incidentId: incident.incidentId, serviceId: incident.serviceId }, 'incident on a service without an escalation policy: nobody paged');
-      await this.outbox.publish(em, 'escalation.exhausted', incident.incidentId, {
-        incidentId: incident.incidentId,
-        exhaustedAt: this.clock.now().toISOString(),
-      });
-      return;
-    }
+    if (!policy) return this.noPolicy(em, incident);
     const snapshot: PolicySnapshot = { id: policy.id, name: policy.name, repeatCount: policy.repeat_count, steps: policy.steps };
     const [row]: EscalationRow[] = await em.query(
       `INSERT INTO escalations (incident_id, incident_number, service_id, service_name, title, urgency, policy, generation, step, loop, state, updated_at)
@@ -103,6 +110,14 @@ export class EscalationEngine implements OnModuleInit {
       [incident.incidentId, incident.number, incident.serviceId, service!.name, incident.title, incident.urgency, JSON.stringify(snapshot), this.clock.now()],
     );
     await this.fire(em, row!, { step: 0, loop: 0 });
+  }
+
+  private async noPolicy(em: EntityManager, incident: EventData<'incident.triggered'>): Promise<void> {
+    this.logger.warn({ incidentId: incident.incidentId, serviceId: incident.serviceId }, 'incident on a service without an escalation policy: nobody paged');
+    await this.outbox.publish(em, 'escalation.exhausted', incident.incidentId, {
+      incidentId: incident.incidentId,
+      exhaustedAt: this.clock.now().toISOString(),
+    });
   }
 
   /** Acknowledged, snoozed or resolved: no further steps (a snooze ends with a new trigger). */
@@ -212,17 +227,19 @@ export class EscalationEngine implements OnModuleInit {
         [esc.incident_id, esc.generation, at.loop, at.step, userIds, now],
       );
       if (fired.length === 0) return; // this step already fired for this generation
-      await em.query('UPDATE escalations SET step = $2, loop = $3, updated_at = $4 WHERE incident_id = $1', [esc.incident_id, at.step, at.loop, now]);
-      await this.outbox.publish(em, 'escalation.step-fired', esc.incident_id, {
-        incidentId: esc.incident_id,
-        step: at.step,
-        loop: at.loop,
-        userIds,
-        nobodyOnCall: userIds.length === 0,
-        firedAt: now.toISOString(),
-      });
+      // (A fresh escalation is already at step 1.)
+      if (esc.step !== at.step || esc.loop !== at.loop)
+        await em.query('UPDATE escalations SET step = $2, loop = $3, updated_at = $4 WHERE incident_id = $1', [esc.incident_id, at.step, at.loop, now]);
       const pos: Position = at;
-      await this.page(em, esc, users, (user) => `${esc.incident_id}:g${esc.generation}:l${pos.loop}:s${pos.step}:${user.id}`, pos);
+      // The step's record and its pages go to the outbox in one statement, in this order.
+      await this.outbox.publishMany(em, [
+        {
+          type: 'escalation.step-fired' as const,
+          key: esc.incident_id,
+          data: { incidentId: esc.incident_id, step: at.step, loop: at.loop, userIds, nobodyOnCall: userIds.length === 0, firedAt: now.toISOString() },
+        },
+        ...this.pages(esc, users, (user) => `${esc.incident_id}:g${esc.generation}:l${pos.loop}:s${pos.step}:${user.id}`, pos),
+      ]);
       if (userIds.length > 0) {
         // Low urgency notifies and waits: no automatic escalation (PagerDuty's rule).
         if (esc.urgency === 'low') return;
@@ -244,30 +261,37 @@ export class EscalationEngine implements OnModuleInit {
     at: Position,
     reason: 'escalation' | 'reassigned' = 'escalation',
   ): Promise<void> {
+    await this.outbox.publishMany(em, this.pages(esc, users, pageId, at, reason));
+  }
+
+  private pages(
+    esc: Pick<EscalationRow, 'incident_id' | 'incident_number' | 'service_id' | 'service_name' | 'title' | 'urgency'>,
+    users: PagedUser[],
+    pageId: (user: PagedUser) => string,
+    at: Position,
+    reason: 'escalation' | 'reassigned' = 'escalation',
+  ): OutboxEvent[] {
     const requestedAt = this.clock.now().toISOString();
-    await this.outbox.publishMany(
-      em,
-      users.map((user) => ({
-        type: 'page.requested' as const,
-        key: esc.incident_id,
-        data: {
-          pageId: pageId(user),
-          incidentId: esc.incident_id,
-          incidentNumber: esc.incident_number,
-          serviceId: esc.service_id,
-          serviceName: esc.service_name,
-          title: esc.title,
-          urgency: esc.urgency,
-          userId: user.id,
-          userName: user.name,
-          userEmail: user.email,
-          step: at.step,
-          loop: at.loop,
-          reason,
-          requestedAt,
-        },
-      })),
-    );
+    return users.map((user) => ({
+      type: 'page.requested' as const,
+      key: esc.incident_id,
+      data: {
+        pageId: pageId(user),
+        incidentId: esc.incident_id,
+        incidentNumber: esc.incident_number,
+        serviceId: esc.service_id,
+        serviceName: esc.service_name,
+        title: esc.title,
+        urgency: esc.urgency,
+        userId: user.id,
+        userName: user.name,
+        userEmail: user.email,
+        step: at.step,
+        loop: at.loop,
+        reason,
+        requestedAt,
+      },
+    }));
   }
 
   private async maintenanceEnd(em: EntityManager, serviceId: string, now: Date): Promise<Date | null> {
