@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDatabase } from '#libs/database';
 import { Alertmanager, TestWorld, expectOk, queryDb } from '#libs/testing';
 import { Client, cpuPerEvent, cpuSample, table, type Row } from './support/load.js';
 
@@ -6,7 +10,9 @@ import { Client, cpuPerEvent, cpuSample, table, type Row } from './support/load.
  * only after the event is committed), for unique and duplicate events, and at a steady 1,000/s.
  * Afterwards it checks that every accepted event is in PostgreSQL. When prometheus-alertmanager
  * is installed, the same client measures Alertmanager's own intake (POST /api/v2/alerts, in
- * memory) on the same machine, side by side.
+ * memory) on the same machine, side by side, and so does the durable floor (bench/support/
+ * floor-server.ts: a bare Node server doing one group-committed upsert per event); it prints
+ * Klaxon's ratios to both.
  *
  *   npm run bench -- ingest [events=20000] [concurrency=64] [scenarios=unique,duplicate,batch,steady]
  */
@@ -103,6 +109,34 @@ export default async function ingestBench(args: string[]): Promise<void> {
     client.close();
     if (profile) await ingest.stop('SIGTERM');
 
+    // The durable floor: a bare Node server doing one group-committed upsert per event, same client, same database, same cores.
+    const floor = only.has('unique') || only.has('batch') ? await startFloor(world) : undefined;
+    const floorRows: Partial<Record<'unique' | 'batch', Row>> = {};
+    if (floor) {
+      try {
+        const floorClient = new Client([floor.url], concurrency);
+        await floorClient.run(200, (i) => ({ path: '/', body: pdEvent(`floor-warm-${i}`) }));
+        if (only.has('unique'))
+          floorRows.unique = await floorClient.run(
+            total,
+            (i) => ({ path: '/', body: pdEvent(`floor-u-${i}`) }),
+            'Durable floor (bare Node + group-committed upsert), 1 per request',
+          );
+        if (only.has('batch'))
+          floorRows.batch = await floorClient.run(
+            Math.ceil(total / batch),
+            (i) => ({ path: '/', body: amBatch(5e6 + i * batch, batch) }),
+            `Durable floor, Alertmanager batches of ${batch}`,
+            batch,
+          );
+        floorClient.close();
+        rows.push(...Object.values(floorRows));
+      } finally {
+        floor.stop();
+      }
+    }
+
+    let amBatchRow: Row | undefined;
     if (Alertmanager.installed() && !profile) {
       const amProc = await new Alertmanager(`route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n`).start();
       try {
@@ -130,12 +164,12 @@ export default async function ingestBench(args: string[]): Promise<void> {
           );
         if (only.has('batch'))
           rows.push(
-            await amClient.run(
+            (amBatchRow = await amClient.run(
               Math.ceil(total / batch),
               (i) => ({ path: '/api/v2/alerts', body: JSON.stringify(Array.from({ length: batch }, (_, j) => amAlert(2e6 + i * batch + j))) }),
               `Alertmanager 0.25 API v2, unique, ${batch} per request`,
               batch,
-            ),
+            )),
           );
         if (only.has('steady'))
           rows.push(
@@ -157,9 +191,35 @@ export default async function ingestBench(args: string[]): Promise<void> {
       `\n${total} events per run, ${concurrency} concurrent requests, one client process on this machine (${(await import('node:os')).cpus().length} CPUs)\n`,
     );
     console.log(table(rows));
+    const ratio = (a?: Row, b?: Row) => (a && b ? `${(a.perSecond / b.perSecond).toFixed(2)}` : 'not measured');
+    console.log(
+      `\nKlaxon Alertmanager batches ÷ Alertmanager's own in-memory intake of the same batches: ${ratio(klaxon.batch, amBatchRow)} (target ≥ 1)` +
+        `\nKlaxon PagerDuty v2 per request ÷ the durable floor: ${ratio(klaxon.unique, floorRows.unique)} (target ≥ 0.8)` +
+        `\nKlaxon Alertmanager batches ÷ the durable floor's batches: ${ratio(klaxon.batch, floorRows.batch)}` +
+        (klaxon.steady ? `\nKlaxon steady 1,000/s p99: ${klaxon.steady.p99.toFixed(1)} ms (target < 50 ms)` : ''),
+    );
     if (cpu) console.log(`\nCPU per accepted unique event (from /proc, over the whole unique run): Klaxon: ${cpu}`);
     if (amCpu) console.log(`Alertmanager: ${amCpu}`);
   } finally {
     await world.close();
   }
+}
+
+/** Runs bench/support/floor-server.ts as its own process on a fresh database of this world. */
+async function startFloor(world: TestWorld): Promise<{ url: string; stop: () => void }> {
+  const db = world.databaseUrl('floor');
+  await ensureDatabase(db);
+  const child = spawn(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), 'support/floor-server.js'), db], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the floor server exited (${code})`)));
+  });
+  return { url, stop: () => child.kill('SIGKILL') };
 }
