@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Alertmanager, SmtpSink, TestWorld, eventually, expectOk, queryDb, type Api } from '#libs/testing';
 import { Client, cpuSample, type CpuSample } from './support/load.js';
+import { PageClock } from './support/pages.js';
 
 /**
  * End to end, through the four services as separate processes over real Kafka and PostgreSQL:
@@ -58,7 +59,7 @@ async function klaxon(scenarios: Set<string>, stormCount: number, steadySeconds:
     const procs = { 'alert-ingest': ingest, oncall, notifier, incidents };
     const keys = await buildWorld(oncall.api, ingest.api);
     const client = new Client([ingest.url], 64);
-    const firstPage = new PageClock(smtp);
+    const firstPage = new PageClock(smtp, /Bench (\S+) disk full/g);
     const send = (key: string, i: number) => ({
       path: '/v2/enqueue',
       body: JSON.stringify({
@@ -186,31 +187,6 @@ async function retryUntilOk<T = any>(call: () => Promise<{ status: number; body:
     { timeoutMs: 60_000, what: 'an integration' },
   );
   return last!.body;
-}
-
-/** When each alert's first page reached the provider, from the emails as they arrive (a bundle lists several). */
-class PageClock {
-  private readonly first = new Map<string, number>();
-  private seen = 0;
-  doubled = 0;
-
-  constructor(private readonly smtp: SmtpSink) {}
-
-  at(key: string): number | undefined {
-    this.scan();
-    return this.first.get(key);
-  }
-
-  private scan(): void {
-    for (; this.seen < this.smtp.mails.length; this.seen++) {
-      const mail = this.smtp.mails[this.seen]!;
-      const keys = new Set([...`${mail.subject}\n${mail.text}`.matchAll(/Bench (\S+) disk full/g)].map((m) => m[1]!));
-      for (const key of keys) {
-        if (this.first.has(key)) this.doubled++;
-        else this.first.set(key, mail.receivedAt);
-      }
-    }
-  }
 }
 
 /** Samples each process's resident memory every 200 ms (Linux). */

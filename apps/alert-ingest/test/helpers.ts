@@ -21,9 +21,13 @@ export async function startIngest(env: Record<string, string> = {}) {
     return expectOk(admin.get(`/api/v1/alerts?serviceId=${serviceId}${query}`));
   }
 
-  /** Events the service published about one service's alerts, in order. */
+  /** Events the service published about one service's alerts, in order, each once (the relay may publish an event again: delivery is at least once, and consumers skip copies by event id). */
   function eventsOf(serviceId: string, type?: string) {
-    return tap.messages.filter((m) => m.json?.data?.serviceId === serviceId && (!type || m.json.type === type)).map((m) => m.json!);
+    const seen = new Set<string>();
+    return tap.messages
+      .filter((m) => m.json?.data?.serviceId === serviceId && (!type || m.json.type === type))
+      .map((m) => m.json!)
+      .filter((e) => !seen.has(e.id) && !!seen.add(e.id));
   }
 
   return { world, clock, svc, admin, sender, tap, integration, alerts, eventsOf, close: () => world.close() };

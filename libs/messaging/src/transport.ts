@@ -128,6 +128,9 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       rebalanceTimeout: this.settings.sessionTimeoutMs ?? 10000,
       heartbeatInterval: 1000,
       allowAutoTopicCreation: false,
+      // Bounded fetches: in a storm a consumer holds at most this much unhandled (backpressure, not buffering).
+      maxBytesPerPartition: 256 * 1024,
+      maxBytes: 2 * 1024 * 1024,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
     });
     this.consumer = consumer;

@@ -29,35 +29,39 @@ export class NotificationsService {
 
   /** A page for a user: one notification per rule for the incident's urgency, each at its delay. */
   async onPageRequested(em: EntityManager, page: Page): Promise<void> {
-    // Keep a copy of the incident even before its own events arrive, to answer replies about it.
-    const [[incident], [who]] = await Promise.all([
-      em.query<{ status: string; changed_at: Date }[]>(
-        `INSERT INTO incidents (id, number, title, status, changed_at) VALUES ($1, $2, $3, 'triggered', $4)
+    // Keep a copy of the incident even before its own events arrive, to answer replies about it;
+    // the same statement reads who is paged, their contact methods and their rules.
+    const [found] = await queryRows<{
+      status: string;
+      changed_at: Date;
+      user: { email: string; deleted: boolean } | null;
+      methods: ContactMethodInfo[];
+      rules: RuleInfo[];
+    }>(
+      em,
+      `WITH incident AS (
+         INSERT INTO incidents (id, number, title, status, changed_at) VALUES ($1, $2, $3, 'triggered', $4)
          ON CONFLICT (id) DO UPDATE SET title = CASE WHEN incidents.title = '' THEN EXCLUDED.title ELSE incidents.title END
-         RETURNING status, changed_at`,
-        [page.incidentId, page.incidentNumber, page.title, page.requestedAt],
-      ),
-      em.query<{ user: { email: string; deleted: boolean } | null; methods: ContactMethodInfo[]; rules: RuleInfo[] }[]>(
-        `SELECT (SELECT row_to_json(u) FROM (SELECT email, deleted FROM users WHERE id = $1) u) AS "user",
-           coalesce((SELECT json_agg(m ORDER BY m.created_at) FROM (SELECT id, type, value, verified_at IS NOT NULL AS verified, created_at FROM contact_methods WHERE user_id = $1) m), '[]') AS methods,
-           coalesce((SELECT json_agg(r) FROM (SELECT urgency, contact_method_id AS "contactMethodId", delay_minutes AS "delayMinutes" FROM notification_rules WHERE user_id = $1) r), '[]') AS rules`,
-        [page.userId],
-      ),
-    ]);
-    if (who!.user?.deleted) {
+         RETURNING status, changed_at)
+       SELECT incident.status, incident.changed_at,
+         (SELECT row_to_json(u) FROM (SELECT email, deleted FROM users WHERE id = $5) u) AS "user",
+         coalesce((SELECT json_agg(m ORDER BY m.created_at) FROM (SELECT id, type, value, verified_at IS NOT NULL AS verified, created_at FROM contact_methods WHERE user_id = $5) m), '[]') AS methods,
+         coalesce((SELECT json_agg(r) FROM (SELECT urgency, contact_method_id AS "contactMethodId", delay_minutes AS "delayMinutes" FROM notification_rules WHERE user_id = $5) r), '[]') AS rules
+       FROM incident`,
+      [page.incidentId, page.incidentNumber, page.title, page.requestedAt, page.userId],
+    );
+    const who = found!;
+    if (who.user?.deleted) {
       this.logger.warn({ userId: page.userId, incidentId: page.incidentId }, 'page for a deleted user; nothing sent');
       return;
     }
-    if (incident!.status !== 'triggered' && incident!.changed_at.getTime() >= new Date(page.requestedAt).getTime()) {
+    if (who.status !== 'triggered' && who.changed_at.getTime() >= new Date(page.requestedAt).getTime()) {
       // Acknowledged or resolved after this page was requested: it is stale (a re-trigger carries a later time).
-      this.logger.info(
-        { incidentId: page.incidentId, pageId: page.pageId, status: incident!.status },
-        'page for an incident no longer triggered; nothing sent',
-      );
+      this.logger.info({ incidentId: page.incidentId, pageId: page.pageId, status: who.status }, 'page for an incident no longer triggered; nothing sent');
       return;
     }
     // A user paged a moment after being created may not have reached notifier yet: use the email oncall put in the page.
-    const plan = planNotifications({ urgency: page.urgency, rules: who!.rules, methods: who!.methods, email: who!.user?.email ?? page.userEmail });
+    const plan = planNotifications({ urgency: page.urgency, rules: who.rules, methods: who.methods, email: who.user?.email ?? page.userEmail });
     const now = this.clock.now();
     // Rule delays count from when oncall asked, but never from a time still ahead of this clock:
     // a host whose clock runs fast must not hold a page back.
