@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Alertmanager, SmtpSink, TestWorld, eventually, expectOk, queryDb, type Api } from '#libs/testing';
+import { Alertmanager, SmtpSink, TestWorld, eventually, expectOk, queryDb, settleWorld, type Api } from '#libs/testing';
 import { Client, cpuSample, type CpuSample } from './support/load.js';
-import { PageClock } from './support/pages.js';
+import { PageClock, printHops } from './support/pages.js';
 
 /**
  * End to end, through the four services as separate processes over real Kafka and PostgreSQL:
@@ -62,6 +62,8 @@ async function klaxon(scenarios: Set<string>, stormCount: number, steadySeconds:
     const firstPage = new PageClock(smtp, /Bench (\S+) disk full/g);
     const send = (key: string, i: number) => ({
       path: '/v2/enqueue',
+      // The correlation id names the alert on every event it causes (hop-by-hop figures).
+      headers: { 'x-correlation-id': key },
       body: JSON.stringify({
         routing_key: keys[i % keys.length]!,
         event_action: 'trigger',
@@ -73,6 +75,7 @@ async function klaxon(scenarios: Set<string>, stormCount: number, steadySeconds:
     const warm = Array.from({ length: SCHEDULES }, (_, i) => `warm-${i}`);
     await client.run(warm.length, (i) => send(warm[i]!, i));
     await eventually(async () => warm.every((k) => firstPage.at(k) !== undefined), { timeoutMs: 120_000, what: 'warm-up pages' });
+    await settleWorld(world, () => new Date(), 120_000);
 
     if (scenarios.has('storm')) {
       const keysOf = Array.from({ length: stormCount }, (_, i) => `storm-${i}`);
@@ -112,17 +115,24 @@ async function klaxon(scenarios: Set<string>, stormCount: number, steadySeconds:
         `  peak resident memory: ${rss.summary()}`,
         `  emails: ${smtp.mails.length}, pages counted twice: ${firstPage.doubled}`,
       );
+      await settleWorld(world, () => new Date(), 10 * 60_000);
+      out.push(`  everything else (timelines, delivery reports) handled ${((Date.now() - done) / 1000).toFixed(1)} s after the last page`);
       console.log(out.join('\n'));
     }
     if (scenarios.has('steady')) {
       for (const rate of [50, 200]) {
+        // Each rate starts on a quiet system: what the storm (or the rate before) left queued
+        // (timeline entries, delivery reports) is handled first.
+        await settleWorld(world, () => new Date(), 10 * 60_000);
         const count = rate * steadySeconds;
         const keysOf = Array.from({ length: count }, (_, i) => `steady-${rate}-${i}`);
         const acceptedAt = new Map<string, number>();
+        const sentAt = new Map<string, number>();
+        const tap = await world.tap('alerts', 'incidents', 'pages');
         const row = await client.steady(
           rate,
           steadySeconds,
-          (i) => send(keysOf[i]!, i),
+          (i) => (sentAt.set(keysOf[i]!, Date.now()), send(keysOf[i]!, i)),
           '',
           (i, status) => {
             if (status < 300) acceptedAt.set(keysOf[i]!, Date.now());
@@ -133,6 +143,24 @@ async function klaxon(scenarios: Set<string>, stormCount: number, steadySeconds:
         const line = `Klaxon steady ${rate} new incidents/s for ${steadySeconds} s (${row.accepted} accepted): accepted → first page ${quantiles(latencies)}`;
         console.log(line);
         out.push(line);
+        printHops(
+          keysOf.map((key) => ({ key, receivedAt: firstPage.at(key)! })),
+          sentAt,
+          tap.messages,
+        );
+        await tap.stop();
+        // Inside notifier: page requested → notification recorded → send started → provider answered.
+        const [inside] = await queryDb<Record<string, number>>(
+          world.databaseUrl('notifier'),
+          `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM created_at - (page->>'requestedAt')::timestamptz)) * 1000 AS recorded,
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - created_at)) * 1000 AS started,
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - started_at)) * 1000 AS sent
+           FROM notifications WHERE kind = 'page' AND page->>'title' LIKE $1`,
+          [`Bench steady-${rate}-%`],
+        );
+        console.log(
+          `  inside notifier (p50): page requested → recorded ${inside?.recorded?.toFixed(0)} ms, → send started ${inside?.started?.toFixed(0)} ms, → provider answered ${inside?.sent?.toFixed(0)} ms`,
+        );
       }
     }
     client.close();

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Api, SmtpSink, TestWorld, createPagingWorld, eventually, pdTrigger } from '#libs/testing';
-import { PageClock } from './support/pages.js';
+import { PageClock, printHops } from './support/pages.js';
 
 /**
  * End-to-end latency of the walking skeleton through four separate processes over real Kafka and
@@ -62,40 +62,6 @@ export default async function skeleton(args: string[]): Promise<void> {
     await world.close();
     await smtp.stop();
   }
-}
-
-/**
- * Where the time goes, hop by hop, from each event's occurredAt (written when the service builds it,
- * just before its transaction commits; every process reads the same clock).
- */
-function printHops(
-  mails: { key: string; receivedAt: number }[],
-  sentAt: Map<string, number>,
-  messages: { json?: { type: string; correlationId: string } }[],
-): void {
-  const at = new Map<string, number>();
-  for (const m of messages) {
-    const e = m.json as { type: string; correlationId: string; occurredAt?: string } | undefined;
-    if (e?.occurredAt && !at.has(`${e.correlationId} ${e.type}`)) at.set(`${e.correlationId} ${e.type}`, Date.parse(e.occurredAt));
-  }
-  const hops: Record<string, number[]> = {
-    'sent -> alert.triggered built (alert-ingest: HTTP, group commit)': [],
-    'alert.triggered -> incident.triggered built (commit, relay, Kafka, incidents)': [],
-    'incident.triggered -> page.requested built (commit, relay, Kafka, oncall)': [],
-    'page.requested -> email received (commit, relay, Kafka, notifier, SMTP)': [],
-  };
-  const [h1, h2, h3, h4] = Object.values(hops) as [number[], number[], number[], number[]];
-  for (const { key, receivedAt } of mails) {
-    const [a, i, p] = ['alert.triggered', 'incident.triggered', 'page.requested'].map((t) => at.get(`${key} ${t}`));
-    if (a === undefined || i === undefined || p === undefined) continue;
-    h1.push(a - sentAt.get(key)!);
-    h2.push(i - a);
-    h3.push(p - i);
-    h4.push(receivedAt - p);
-  }
-  if (h1.length === 0) return;
-  console.log(`hop by hop (${h1.length} alerts whose three events were seen on Kafka):`);
-  for (const [label, values] of Object.entries(hops)) print(`  ${label}`, values);
 }
 
 function print(label: string, values: number[]): void {

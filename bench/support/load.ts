@@ -69,7 +69,7 @@ export class Client {
 
   private sent = 0;
 
-  private send(path: string, body: string): Promise<number> {
+  private send(path: string, body: string, extra: Record<string, string> = {}): Promise<number> {
     const base = this.bases[this.sent++ % this.bases.length]!;
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -79,7 +79,7 @@ export class Client {
           path,
           method: 'POST',
           agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...extra },
         },
         (res) => {
           res.resume();
@@ -94,7 +94,7 @@ export class Client {
   /** Closed loop: `concurrency` requests in flight, each sent as soon as one is answered; `answered` sees each status. */
   async run(
     count: number,
-    make: (i: number) => { path: string; body: string },
+    make: (i: number) => { path: string; body: string; headers?: Record<string, string> },
     label = '',
     perRequest = 1,
     answered?: (i: number, status: number) => void,
@@ -107,9 +107,9 @@ export class Client {
       Array.from({ length: this.concurrency }, async () => {
         while (next < count) {
           const i = next++;
-          const { path, body } = make(i);
+          const { path, body, headers } = make(i);
           const t0 = performance.now();
-          const status = await this.send(path, body);
+          const status = await this.send(path, body, headers);
           latencies.push(performance.now() - t0);
           answered?.(i, status);
           if (status >= 300) refused++;
@@ -124,7 +124,7 @@ export class Client {
   async steady(
     perSecond: number,
     seconds: number,
-    make: (i: number) => { path: string; body: string },
+    make: (i: number) => { path: string; body: string; headers?: Record<string, string> },
     label: string,
     answered?: (i: number, status: number) => void,
   ): Promise<Row> {
@@ -137,11 +137,11 @@ export class Client {
       const due = started + (i * 1000) / perSecond;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const { path, body } = make(i);
+      const { path, body, headers } = make(i);
       // Latency from the scheduled send time when late (a stalled client cannot hide queueing), else from the send.
       const from = Math.min(due, performance.now());
       inFlight.push(
-        this.send(path, body).then((status) => {
+        this.send(path, body, headers).then((status) => {
           latencies.push(performance.now() - from);
           answered?.(i, status);
           if (status >= 300) refused++;

@@ -16,6 +16,8 @@ export class SmtpEmailProvider implements EmailProvider {
     if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
     // nodemailer waits minutes by default; a page must not (the send deadline is 30 s). The URL may override these.
     for (const [k, v] of [
+      // Pages come in bursts: nodemailer's default of 5 pooled connections queued a steady 50 emails a second for seconds.
+      ['maxConnections', '20'],
       ['connectionTimeout', '10000'],
       ['greetingTimeout', '10000'],
       ['socketTimeout', '20000'],
