@@ -69,8 +69,7 @@ export class Client {
 
   private sent = 0;
 
-  private send(path: string, body: string, extra: Record<string, string> = {}): Promise<number> {
-    const base = this.bases[this.sent++ % this.bases.length]!;
+  private send(path: string, body: string, extra: Record<string, string> = {}, base: URL = this.bases[this.sent++ % this.bases.length]!): Promise<number> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -86,7 +85,12 @@ export class Client {
           res.on('end', () => resolve(res.statusCode ?? 0));
         },
       );
-      req.on('error', reject);
+      // A kept-alive socket the server closed while idle (between scenarios) fails on reuse: send
+      // again on a fresh one, as Node's documentation advises (an alert sent twice is deduplicated).
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (req.reusedSocket && err.code === 'ECONNRESET') this.send(path, body, extra, base).then(resolve, reject);
+        else reject(err);
+      });
       req.end(body);
     });
   }
