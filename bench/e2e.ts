@@ -81,7 +81,7 @@ async function klaxon(scenarios: Set<string>, stormCount: number, steadySeconds:
       const keysOf = Array.from({ length: stormCount }, (_, i) => `storm-${i}`);
       const pids = new Map(Object.entries(procs).map(([name, p]) => [p.pid!, name]));
       const rss = new PeakRss(pids);
-      const before = cpuByProcess(pids);
+      const before = cpuSample(pids);
       const commitsBefore = await commits(world);
       const acceptedAt = new Map<string, number>();
       const t0 = Date.now();
@@ -101,7 +101,7 @@ async function klaxon(scenarios: Set<string>, stormCount: number, steadySeconds:
         what: `${stormCount} first pages`,
       });
       rss.stop();
-      const after = cpuByProcess(pids);
+      const after = cpuSample(pids);
       const commitsAfter = await commits(world);
       const paged = keysOf.map((k) => firstPage.at(k)!);
       const done = Math.max(...paged);
@@ -255,17 +255,6 @@ async function commits(world: TestWorld): Promise<Map<string, number>> {
   return out;
 }
 
-function cpuByProcess(pids: Map<number, string>): CpuSample | undefined {
-  const sample = new Map<string, number>();
-  for (const [pid, name] of pids) {
-    const one = cpuSample(new Set([pid]), name);
-    if (!one) return undefined;
-    sample.set(name, one.get(name) ?? 0);
-    for (const k of ['PostgreSQL', 'Kafka', 'bench client', 'soft interrupts']) sample.set(k, one.get(k) ?? 0);
-  }
-  return sample;
-}
-
 function cpuPerIncident(before: CpuSample | undefined, after: CpuSample | undefined, n: number): string {
   if (!before || !after) return 'not measured (no /proc)';
   const parts = [...after.keys()].map((k) => ({ k, us: (((after.get(k) ?? 0) - (before.get(k) ?? 0)) * 1e6) / n }));
@@ -314,7 +303,7 @@ async function alertmanager(stormCount: number, steadySeconds: number): Promise<
     const keysOf = Array.from({ length: stormCount }, (_, i) => `storm-${i}`);
     const acceptedAt = new Map<string, number>();
     const pids = new Map([[am.pid!, 'Alertmanager']]);
-    const before = cpuByProcess(pids);
+    const before = cpuSample(pids);
     const t0 = Date.now();
     const row = await client.run(
       stormCount,
@@ -327,7 +316,7 @@ async function alertmanager(stormCount: number, steadySeconds: number): Promise<
     );
     const lastAccepted = Date.now();
     await eventually(async () => keysOf.every((k) => received.has(k)), { timeoutMs: 10 * 60_000, intervalMs: 250, what: 'Alertmanager storm webhooks' });
-    const after = cpuByProcess(pids);
+    const after = cpuSample(pids);
     const done = Math.max(...keysOf.map((k) => received.get(k)!));
     out.push(
       `Alertmanager 0.25 storm: ${row.accepted} alerts accepted in ${((lastAccepted - t0) / 1000).toFixed(1)} s (${row.perSecond.toFixed(0)}/s)`,

@@ -64,7 +64,7 @@ export default async function ingestBench(args: string[]): Promise<void> {
     let cpu: string | undefined;
     let amCpu: string | undefined;
     if (only.has('unique')) {
-      const ingestPids = new Set([ingest.pid, ...others.map((o) => o.pid)].filter((p): p is number => p !== undefined));
+      const ingestPids = new Map([ingest.pid, ...others.map((o) => o.pid)].filter((p): p is number => p !== undefined).map((p) => [p, 'alert-ingest']));
       const before = cpuSample(ingestPids);
       klaxon.unique = await client.run(total, (i) => ({ path: '/v2/enqueue', body: pdEvent(`u-${i}`) }), 'Klaxon PagerDuty v2, unique events, 1 per request');
       cpu = before && cpuPerEvent(before, cpuSample(ingestPids)!, klaxon.unique.accepted);
@@ -144,15 +144,15 @@ export default async function ingestBench(args: string[]): Promise<void> {
         const amAlert = (i: number) => ({ labels: { alertname: 'Bench', instance: `host-${i}` }, annotations: { summary: `Bench ${i}` } });
         await amClient.run(200, (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(1e9 + i)]) }));
         if (only.has('unique')) {
-          const amPids = new Set(amProc.pid === undefined ? [] : [amProc.pid]);
-          const before = cpuSample(amPids, 'Alertmanager');
+          const amPids = new Map(amProc.pid === undefined ? [] : [[amProc.pid, 'Alertmanager']]);
+          const before = cpuSample(amPids);
           const row = await amClient.run(
             total,
             (i) => ({ path: '/api/v2/alerts', body: JSON.stringify([amAlert(i)]) }),
             'Alertmanager 0.25 API v2, unique alerts, 1 per request',
           );
           rows.push(row);
-          amCpu = before && cpuPerEvent(before, cpuSample(amPids, 'Alertmanager')!, row.accepted, ['Alertmanager', 'bench client', 'soft interrupts']);
+          amCpu = before && cpuPerEvent(before, cpuSample(amPids)!, row.accepted, ['Alertmanager', 'bench client', 'soft interrupts']);
         }
         if (only.has('duplicate'))
           rows.push(

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Api, SmtpSink, TestWorld, createPagingWorld, eventually, pdTrigger } from '#libs/testing';
-import { PageClock, printHops } from './support/pages.js';
+import { PageClock, printHops, printQuantiles } from './support/pages.js';
 
 /**
  * End-to-end latency of the walking skeleton through four separate processes over real Kafka and
@@ -49,8 +49,8 @@ export default async function skeleton(args: string[]): Promise<void> {
     await eventually(async () => pages.size >= count, { timeoutMs: 120000, what: `${count} pages` });
     const keys = [...sentAt.keys()];
     const latencies = keys.map((k) => pages.at(k)! - sentAt.get(k)!);
-    print(`alert sent -> page email received (${count} alerts at ${perSecond}/s)`, latencies);
-    print('alert accepted (HTTP 202 from alert-ingest)', accept);
+    printQuantiles(`alert sent -> page email received (${count} alerts at ${perSecond}/s)`, latencies);
+    printQuantiles('alert accepted (HTTP 202 from alert-ingest)', accept);
     printHops(
       keys.map((key) => ({ key, receivedAt: pages.at(key)! })),
       sentAt,
@@ -62,10 +62,4 @@ export default async function skeleton(args: string[]): Promise<void> {
     await world.close();
     await smtp.stop();
   }
-}
-
-function print(label: string, values: number[]): void {
-  const s = [...values].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-  console.log(`${label}: p50 ${q(50).toFixed(1)} ms, p90 ${q(90).toFixed(1)} ms, p99 ${q(99).toFixed(1)} ms, max ${s[s.length - 1]!.toFixed(1)} ms`);
 }

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 /** CPU time so far (seconds) by who spent it: the service, PostgreSQL, Kafka, this client, the kernel's soft interrupts (mostly loopback networking). Linux only. */
 export type CpuSample = Map<string, number>;
 
-export function cpuSample(servicePids: Set<number>, service = 'alert-ingest'): CpuSample | undefined {
+export function cpuSample(services: Map<number, string>): CpuSample | undefined {
   if (!fs.existsSync('/proc/stat')) return undefined;
   const hz = 100; // USER_HZ: 100 on every Linux this runs on
   const out: CpuSample = new Map();
@@ -18,7 +18,8 @@ export function cpuSample(servicePids: Set<number>, service = 'alert-ingest'): C
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const seconds = (Number(f[11]) + Number(f[12])) / hz;
       const pid = Number(entry);
-      if (servicePids.has(pid)) add(service, seconds);
+      const service = services.get(pid);
+      if (service) add(service, seconds);
       else if (pid === process.pid) add('bench client', seconds);
       else if (cmd.startsWith('postgres')) add('PostgreSQL', seconds);
       else if (cmd.includes('java') && cmd.includes('kafka')) add('Kafka', seconds);

@@ -69,7 +69,7 @@ export function printHops(
   for (const [label, values] of Object.entries(hops)) printQuantiles(`  ${label}`, values);
 }
 
-function printQuantiles(label: string, values: number[]): void {
+export function printQuantiles(label: string, values: number[]): void {
   const s = [...values].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
   console.log(`${label}: p50 ${q(50).toFixed(1)} ms, p90 ${q(90).toFixed(1)} ms, p99 ${q(99).toFixed(1)} ms, max ${s[s.length - 1]!.toFixed(1)} ms`);

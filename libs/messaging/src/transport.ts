@@ -198,7 +198,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
    * cannot be parsed or any handler fails: the caller then splits the group.
    */
   private async handleTogether(topic: string, partition: number, messages: KafkaMessage[]): Promise<boolean> {
-    const { metrics, logger, groupId } = this.settings;
+    const { metrics, logger } = this.settings;
     const events: { envelope: Envelope; message: KafkaMessage }[] = [];
     for (const message of messages) {
       try {
@@ -211,14 +211,12 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     try {
       await this.settings.dataSource.transaction(async (manager) => {
         const wanted = events.filter((e) => this.handlerFor(e.envelope.type));
-        const inserted = await queryRows<{ event_id: string }>(
+        const fresh = await this.markProcessed(
           manager,
-          `INSERT INTO processed_messages (consumer, event_id, topic, partition, "offset")
-           SELECT $1, e.id, $3, $4, e.off FROM unnest($2::uuid[], $5::bigint[]) AS e(id, off)
-           ON CONFLICT DO NOTHING RETURNING event_id`,
-          [groupId, wanted.map((e) => e.envelope.id), topic, partition, wanted.map((e) => e.message.offset)],
+          topic,
+          partition,
+          wanted.map((e) => ({ id: e.envelope.id, offset: e.message.offset })),
         );
-        const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
         for (const { envelope } of events) {
           const handler = this.handlerFor(envelope.type);
           if (!handler) outcomes.set(envelope.id, 'ignored');
@@ -231,7 +229,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         for (const type of new Set(events.map((e) => e.envelope.type))) crashPoint(`consumer.${type}.before-commit`);
       });
     } catch (err) {
-      logger.debug({ err: errorMessage(err), events: events.length, topic, partition }, 'events handled together failed; taking them one by one');
+      logger.debug({ err: errorMessage(err), events: events.length, topic, partition }, 'events handled together failed; splitting the group');
       return false;
     }
     const now = Date.now();
@@ -258,6 +256,21 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       // A handler behind an interceptor answers with an Observable; a plain one has finished here.
       if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
     }
+  }
+
+  /**
+   * Records the events as processed by this consumer; returns the ids (lower case) not recorded
+   * before, whose handlers are to run. A copy already recorded, or twice in the list, counts once.
+   */
+  private async markProcessed(manager: EntityManager, topic: string, partition: number, events: { id: string; offset: string }[]): Promise<Set<string>> {
+    const inserted = await queryRows<{ event_id: string }>(
+      manager,
+      `INSERT INTO processed_messages (consumer, event_id, topic, partition, "offset")
+       SELECT $1, e.id, $3, $4, e.off FROM unnest($2::uuid[], $5::bigint[]) AS e(id, off)
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [this.settings.groupId, events.map((e) => e.id), topic, partition, events.map((e) => e.offset)],
+    );
+    return new Set(inserted.map((r) => r.event_id.toLowerCase()));
   }
 
   private readonly handlers = new Map<string, ReturnType<Server['getHandlerByPattern']>>();
@@ -292,12 +305,8 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         attempt += 1;
         try {
           const outcome = await this.settings.dataSource.transaction(async (manager) => {
-            const inserted: unknown[] = await manager.query(
-              `INSERT INTO processed_messages (consumer, event_id, topic, partition, "offset")
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1`,
-              [this.settings.groupId, envelope.id, topic, partition, message.offset],
-            );
-            if (inserted.length === 0) return 'duplicate' as const;
+            const fresh = await this.markProcessed(manager, topic, partition, [{ id: envelope.id, offset: message.offset }]);
+            if (fresh.size === 0) return 'duplicate' as const;
             await this.runHandlers(handler, envelope, manager, topic, partition, message.offset);
             crashPoint(`consumer.${envelope.type}.before-commit`);
             return 'handled' as const;

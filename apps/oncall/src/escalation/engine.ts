@@ -66,50 +66,34 @@ export class EscalationEngine implements OnModuleInit {
 
   /** An incident triggered (new, or again after an acknowledgement timeout or a snooze): start at step 1. */
   async start(em: EntityManager, incident: EventData<'incident.triggered'>): Promise<void> {
-    if (incident.reason === 'new') {
-      // The common case, in one statement: look up the service's policy, snapshot it and start at
-      // step 1. Nothing inserted means the incident is already escalating (the same incident
-      // announced twice is one incident: never a second round of pages) or has no policy.
-      const [row] = await queryRows<EscalationRow>(
-        em,
-        `INSERT INTO escalations (incident_id, incident_number, service_id, service_name, title, urgency, policy, generation, step, loop, state, updated_at)
-         SELECT $1, $2, s.id, s.name, $4, $5, jsonb_build_object('id', p.id, 'name', p.name, 'repeatCount', p.repeat_count, 'steps', p.steps), 1, 0, 0, 'active', $6
-         FROM services s JOIN escalation_policies p ON p.id = s.escalation_policy_id WHERE s.id = $3
-         ON CONFLICT (incident_id) DO NOTHING RETURNING *`,
-        [incident.incidentId, incident.number, incident.serviceId, incident.title, incident.urgency, this.clock.now()],
-      );
-      if (row) return this.fire(em, row, { step: 0, loop: 0 });
-      const [existing] = await queryRows<{ one: number }>(em, 'SELECT 1 AS one FROM escalations WHERE incident_id = $1', [incident.incidentId]);
-      if (!existing) await this.noPolicy(em, incident);
-      return;
+    if (incident.reason !== 'new') {
+      const existing = await this.lock(em, incident.incidentId);
+      if (existing) {
+        const [restarted] = await queryRows<EscalationRow>(
+          em,
+          `UPDATE escalations SET generation = generation + 1, step = 0, loop = 0, state = 'active', urgency = $2, title = $3, updated_at = $4
+           WHERE incident_id = $1 RETURNING *`,
+          [incident.incidentId, incident.urgency, incident.title, this.clock.now()],
+        );
+        await this.timers.cancel(em, timerKey(incident.incidentId));
+        await this.fire(em, restarted!, { step: 0, loop: 0 });
+        return;
+      }
     }
-    const existing = await this.lock(em, incident.incidentId);
-    if (existing) {
-      const [restarted] = await queryRows<EscalationRow>(
-        em,
-        `UPDATE escalations SET generation = generation + 1, step = 0, loop = 0, state = 'active', urgency = $2, title = $3, updated_at = $4
-         WHERE incident_id = $1 RETURNING *`,
-        [incident.incidentId, incident.urgency, incident.title, this.clock.now()],
-      );
-      await this.timers.cancel(em, timerKey(incident.incidentId));
-      await this.fire(em, restarted!, { step: 0, loop: 0 });
-      return;
-    }
-    const [service]: { name: string; policy_id: string | null }[] = await em.query(
-      'SELECT name, escalation_policy_id AS policy_id FROM services WHERE id = $1',
-      [incident.serviceId],
-    );
-    const [policy]: { id: string; name: string; repeat_count: number; steps: PolicySnapshot['steps'] }[] = service?.policy_id
-      ? await em.query('SELECT id, name, repeat_count, steps FROM escalation_policies WHERE id = $1', [service.policy_id])
-      : [];
-    if (!policy) return this.noPolicy(em, incident);
-    const snapshot: PolicySnapshot = { id: policy.id, name: policy.name, repeatCount: policy.repeat_count, steps: policy.steps };
-    const [row]: EscalationRow[] = await em.query(
+    // In one statement: look up the service's policy, snapshot it and start at step 1. Nothing
+    // inserted means the incident is already escalating (the same incident announced as new twice
+    // is one incident: never a second round of pages) or its service has no policy.
+    const [row] = await queryRows<EscalationRow>(
+      em,
       `INSERT INTO escalations (incident_id, incident_number, service_id, service_name, title, urgency, policy, generation, step, loop, state, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 1, 0, 0, 'active', $8) RETURNING *`,
-      [incident.incidentId, incident.number, incident.serviceId, service!.name, incident.title, incident.urgency, JSON.stringify(snapshot), this.clock.now()],
+       SELECT $1, $2, s.id, s.name, $4, $5, jsonb_build_object('id', p.id, 'name', p.name, 'repeatCount', p.repeat_count, 'steps', p.steps), 1, 0, 0, 'active', $6
+       FROM services s JOIN escalation_policies p ON p.id = s.escalation_policy_id WHERE s.id = $3
+       ON CONFLICT (incident_id) DO NOTHING RETURNING *`,
+      [incident.incidentId, incident.number, incident.serviceId, incident.title, incident.urgency, this.clock.now()],
     );
-    await this.fire(em, row!, { step: 0, loop: 0 });
+    if (row) return this.fire(em, row, { step: 0, loop: 0 });
+    const [existing] = await queryRows<{ one: number }>(em, 'SELECT 1 AS one FROM escalations WHERE incident_id = $1', [incident.incidentId]);
+    if (!existing) await this.noPolicy(em, incident);
   }
 
   private async noPolicy(em: EntityManager, incident: EventData<'incident.triggered'>): Promise<void> {
