@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCES = ['apps', 'libs', 'bench'];
+const SOURCES = ['apps', 'libs', 'bench', 'chaos'];
 const OUT = path.join(ROOT, 'dist');
 const SKIP = /\.(spec|int-spec|e2e-spec|d)\.ts$/;
 

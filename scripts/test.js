@@ -15,7 +15,7 @@ const args = process.argv.slice(2);
 const focused = args.some((a) => !a.startsWith('-'));
 let extraFailures = 0;
 const notes = [];
-const CODE_DIRS = ['apps', 'libs', 'test', 'bench', 'scripts', 'deploy/local'];
+const CODE_DIRS = ['apps', 'libs', 'test', 'bench', 'chaos', 'scripts', 'deploy/local'];
 
 function run(label, cmd, cmdArgs) {
   const t = Date.now();

@@ -96,6 +96,32 @@ export class FakeTwilio {
     };
   }
 
+  private createHold?: Promise<void>;
+
+  /**
+   * A Twilio that takes the message but is slow to say so: every create is recorded (the message
+   * goes out) and answered only when the returned function is called, so a sender's timeout
+   * leaves it not knowing whether it sent.
+   */
+  holdCreates(): () => void {
+    let release!: () => void;
+    this.createHold = new Promise<void>((r) => (release = r));
+    return () => {
+      this.createHold = undefined;
+      release();
+    };
+  }
+
+  private refuseAllWith?: Refusal;
+
+  /** Every create request is refused with this Twilio error until the returned function is called (an outage). */
+  refuseAll(refusal: Refusal): () => void {
+    this.refuseAllWith = refusal;
+    return () => {
+      this.refuseAllWith = undefined;
+    };
+  }
+
   /** The next `times` create requests are refused with this Twilio error. */
   refuseNext(times: number, refusal: Refusal): void {
     for (let i = 0; i < times; i++) this.refusals.push(refusal);
@@ -176,7 +202,7 @@ export class FakeTwilio {
     if (!m || m[1] !== this.accountSid) return send(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
     const form = new URLSearchParams(body);
     if (req.method === 'POST') {
-      const refusal = this.refusals.shift();
+      const refusal = this.refusals.shift() ?? this.refuseAllWith;
       if (refusal)
         return send(refusal.status, {
           code: refusal.code,
@@ -185,6 +211,8 @@ export class FakeTwilio {
           status: refusal.status,
         });
       const createdAt = this.options.now?.() ?? new Date();
+      const hold = this.createHold;
+      const answer = (payload: unknown) => (hold ? void hold.then(() => send(201, payload)) : send(201, payload));
       if (m[2] === 'Messages') {
         const sms: FakeSms = {
           sid: this.sid('SM'),
@@ -195,7 +223,7 @@ export class FakeTwilio {
           createdAt,
         };
         this.messages.push(sms);
-        return send(201, this.messageJson(sms));
+        return answer(this.messageJson(sms));
       }
       const call: FakeCall = {
         sid: this.sid('CA'),
@@ -207,7 +235,7 @@ export class FakeTwilio {
         createdAt,
       };
       this.calls.push(call);
-      return send(201, this.callJson(call));
+      return answer(this.callJson(call));
     }
     // GET: newest first, filtered by To and From, as Twilio lists them.
     const to = url.searchParams.get('To');

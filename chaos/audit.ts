@@ -1,0 +1,221 @@
+import { queryDb } from '#libs/testing';
+import type { ChaosStack } from './stack.js';
+import type { MonitoredKey } from './traffic.js';
+
+/** One finding: what kind, and the ids that show it. */
+export interface Finding {
+  what: string;
+  ids: string[];
+}
+
+export interface Audit {
+  counts: Record<string, number | string>;
+  lost: Finding[];
+  doubled: Finding[];
+  /** Not lost or doubled, but wrong: state left behind, paging after an acknowledgement. */
+  wrong: Finding[];
+}
+
+interface AlertRow {
+  id: string;
+  service_id: string;
+  dedup_key: string;
+  status: string;
+  count: number;
+  in_maintenance: boolean;
+}
+interface NotificationRow {
+  id: string;
+  kind: string;
+  page_id: string;
+  incident_id: string | null;
+  channel: string;
+  status: string;
+  provider_message_id: string | null;
+  overdue: boolean;
+  requested_at: string | null;
+}
+
+/**
+ * Follows every accepted alert through the four databases to the messages the phone and the mail
+ * server received, Jepsen-style: what was promised (a 2xx) against what happened.
+ *
+ * Lost: an accepted trigger with no alert (or fewer occurrences counted than triggers accepted);
+ * an alert no incident holds; an incident oncall never fired a step for; a step's page that no
+ * notification records; a notification neither sent (and received) nor recorded as failed.
+ * Doubled: a provider message no notification records (a second send), an email received twice.
+ */
+export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Audit> {
+  const db = (service: string) => stack.world.databaseUrl(service);
+  const alerts = await queryDb<AlertRow>(db('alert-ingest'), 'SELECT id, service_id, dedup_key, status, count, in_maintenance FROM alerts');
+  const held = await queryDb<{ alert_id: string; incident_id: string | null }>(db('incidents'), 'SELECT alert_id, incident_id FROM incident_alerts');
+  const incidents = await queryDb<{ id: string; number: number; status: string; acknowledged_at: Date | null }>(
+    db('incidents'),
+    'SELECT id, number, status, acknowledged_at FROM incidents',
+  );
+  const reTriggered = await queryDb<{ incident_id: string; at: Date }>(
+    db('incidents'),
+    `SELECT incident_id, at FROM timeline WHERE kind IN ('incident.unacknowledged', 'incident.ack-timeout', 'incident.snooze-end')`,
+  );
+  const escalations = await queryDb<{ incident_id: string; state: string }>(db('oncall'), 'SELECT incident_id, state FROM escalations');
+  const firings = await queryDb<{ incident_id: string; generation: number; loop: number; step: number; user_ids: string[]; fired_at: Date }>(
+    db('oncall'),
+    'SELECT incident_id, generation, loop, step, user_ids, fired_at FROM escalation_firings',
+  );
+  // notifier's copy of each incident: a page that arrives after its incident was acknowledged or resolved is dropped, by design.
+  const notifierIncidents = await queryDb<{ id: string; status: string; changed_at: Date }>(db('notifier'), 'SELECT id, status, changed_at FROM incidents');
+  const notifications = await queryDb<NotificationRow>(
+    db('notifier'),
+    `SELECT id, kind, page_id, incident_id, channel, status, provider_message_id, page->>'requestedAt' AS requested_at,
+            (status = 'sending' OR (status = 'queued' AND due_at <= now())) AS overdue
+     FROM notifications`,
+  );
+
+  const lost: Finding[] = [];
+  const doubled: Finding[] = [];
+  const wrong: Finding[] = [];
+  const add = (list: Finding[], what: string, ids: string[]) => ids.length && list.push({ what, ids });
+
+  // 1. accepted → stored
+  const byKey = new Map<string, AlertRow[]>();
+  for (const a of alerts) byKey.set(`${a.service_id}/${a.dedup_key}`, [...(byKey.get(`${a.service_id}/${a.dedup_key}`) ?? []), a]);
+  const triggered = keys.filter((k) => k.triggersAccepted > 0);
+  add(
+    lost,
+    'accepted triggers with no alert stored',
+    triggered.filter((k) => !byKey.has(`${k.service.id}/${k.key}`)).map((k) => `${k.service.sender}:${k.key}`),
+  );
+  add(
+    lost,
+    'fewer occurrences stored than triggers accepted',
+    triggered
+      .filter((k) => {
+        const rows = byKey.get(`${k.service.id}/${k.key}`);
+        return rows && rows.reduce((n, a) => n + a.count, 0) < k.triggersAccepted;
+      })
+      .map((k) => `${k.service.sender}:${k.key} (${byKey.get(`${k.service.id}/${k.key}`)!.reduce((n, a) => n + a.count, 0)} < ${k.triggersAccepted})`),
+  );
+
+  // 2. stored → incident
+  const incidentOf = new Map(held.map((h) => [h.alert_id, h.incident_id]));
+  add(
+    lost,
+    'alerts stored but held by no incident',
+    alerts.filter((a) => !a.in_maintenance && !incidentOf.get(a.id)).map((a) => a.id),
+  );
+
+  // 3. incident → page requested → notification
+  const fired = new Map<string, typeof firings>();
+  for (const f of firings) fired.set(f.incident_id, [...(fired.get(f.incident_id) ?? []), f]);
+  add(
+    lost,
+    'incidents with no escalation step fired',
+    incidents.filter((i) => !fired.has(i.id)).map((i) => `#${i.number} ${i.id}`),
+  );
+  const pageIds = new Set(notifications.filter((n) => n.kind === 'page').map((n) => n.page_id));
+  const closedAt = new Map(notifierIncidents.filter((i) => i.status !== 'triggered').map((i) => [i.id, i.changed_at.getTime()]));
+  const requested: string[] = [];
+  const stale: string[] = [];
+  for (const f of firings)
+    for (const u of f.user_ids) {
+      const pageId = `${f.incident_id}:g${f.generation}:l${f.loop}:s${f.step}:${u}`;
+      requested.push(pageId);
+      if (!pageIds.has(pageId) && (closedAt.get(f.incident_id) ?? 0) >= f.fired_at.getTime()) stale.push(pageId);
+    }
+  const staleSet = new Set(stale);
+  add(
+    lost,
+    'pages requested by oncall that notifier never recorded',
+    requested.filter((p) => !pageIds.has(p) && !staleSet.has(p)),
+  );
+
+  // 4. notification → message (or a recorded failure)
+  const sids = new Set([...stack.twilio.messages.map((m) => m.sid), ...stack.twilio.calls.map((c) => c.sid)]);
+  const mailIds = new Map<string, number>();
+  for (const m of stack.smtp.mails) mailIds.set(m.messageId, (mailIds.get(m.messageId) ?? 0) + 1);
+  const reached = (n: NotificationRow) =>
+    n.channel === 'email' ? !!n.provider_message_id && mailIds.has(n.provider_message_id) : !!n.provider_message_id && sids.has(n.provider_message_id);
+  add(
+    lost,
+    'notifications recorded sent that never reached the provider',
+    notifications.filter((n) => ['sent', 'delivered'].includes(n.status) && !reached(n)).map((n) => `${n.channel} ${n.id}`),
+  );
+  add(
+    lost,
+    'notifications still sending or overdue after the system went quiet',
+    notifications.filter((n) => n.overdue).map((n) => `${n.channel} ${n.status} ${n.id}`),
+  );
+
+  // Doubled: a provider message that no notification records is a second send of something.
+  const recorded = new Set(notifications.map((n) => n.provider_message_id).filter(Boolean));
+  add(
+    doubled,
+    'SMS and calls the provider took that no notification records',
+    [...stack.twilio.messages, ...stack.twilio.calls].filter((m) => !recorded.has(m.sid)).map((m) => `${m.sid} to ${m.to}`),
+  );
+  add(
+    doubled,
+    'emails received more than once',
+    [...mailIds].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`),
+  );
+  add(
+    doubled,
+    'emails no notification records',
+    [...mailIds.keys()].filter((id) => !recorded.has(id)),
+  );
+
+  // State: everything was resolved by its monitor at the end, so nothing may be left open anywhere.
+  add(
+    wrong,
+    'alerts left open after every monitor resolved',
+    alerts.filter((a) => a.status !== 'resolved').map((a) => `${a.dedup_key} ${a.status}`),
+  );
+  add(
+    wrong,
+    'incidents left open after every monitor resolved',
+    incidents.filter((i) => i.status !== 'resolved').map((i) => `#${i.number} ${i.status}`),
+  );
+  add(
+    wrong,
+    'escalations still active for resolved incidents',
+    escalations.filter((e) => e.state === 'active').map((e) => e.incident_id),
+  );
+  // Paging after an acknowledgement: a step fired more than 2 s after the incident was acknowledged (and never un-acknowledged since).
+  const back = new Map<string, number>();
+  for (const r of reTriggered) back.set(r.incident_id, Math.max(back.get(r.incident_id) ?? 0, r.at.getTime()));
+  const pagedAfterAck = incidents.filter((i) => {
+    if (!i.acknowledged_at) return false;
+    const ackAt = i.acknowledged_at.getTime();
+    if ((back.get(i.id) ?? 0) > ackAt) return false;
+    return (fired.get(i.id) ?? []).some((f) => f.fired_at.getTime() > ackAt + 2000);
+  });
+  add(
+    wrong,
+    'acknowledged incidents that kept paging',
+    pagedAfterAck.map((i) => `#${i.number}`),
+  );
+
+  const pages = notifications.filter((n) => n.kind === 'page');
+  const byStatus = (status: string[]) => pages.filter((n) => status.includes(n.status)).length;
+  const channel = (c: string) => `${pages.filter((n) => n.channel === c && ['sent', 'delivered'].includes(n.status)).length}`;
+  return {
+    lost,
+    doubled,
+    wrong,
+    counts: {
+      'alerts stored': alerts.length,
+      'occurrences counted': alerts.reduce((n, a) => n + a.count, 0),
+      incidents: incidents.length,
+      'incidents acknowledged': incidents.filter((i) => i.acknowledged_at).length,
+      'escalation steps fired': firings.length,
+      'pages requested (person × step)': requested.length,
+      'pages dropped as stale (incident acknowledged or resolved before notifier had them)': stale.length,
+      'page notifications': pages.length,
+      'sent (sms / voice / email)': `${channel('sms')} / ${channel('voice')} / ${channel('email')}`,
+      'failed or unknown (recorded)': byStatus(['failed', 'undelivered', 'unknown']),
+      cancelled: byStatus(['cancelled']),
+      'queued, due later (will be cancelled)': pages.filter((n) => n.status === 'queued' && !n.overdue).length,
+      'messages at the provider (sms / calls / emails)': `${stack.twilio.messages.length} / ${stack.twilio.calls.length} / ${stack.smtp.mails.length}`,
+    },
+  };
+}
