@@ -1,4 +1,5 @@
-import { queryDb } from '#libs/testing';
+import { Kafka, logLevel } from 'kafkajs';
+import { eventually, queryDb } from '#libs/testing';
 import type { ChaosStack } from './stack.js';
 import type { MonitoredKey } from './traffic.js';
 
@@ -32,6 +33,7 @@ interface NotificationRow {
   channel: string;
   status: string;
   provider_message_id: string | null;
+  destination: string;
   overdue: boolean;
   requested_at: string | null;
 }
@@ -66,7 +68,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
   const notifierIncidents = await queryDb<{ id: string; status: string; changed_at: Date }>(db('notifier'), 'SELECT id, status, changed_at FROM incidents');
   const notifications = await queryDb<NotificationRow>(
     db('notifier'),
-    `SELECT id, kind, page_id, incident_id, channel, status, provider_message_id, page->>'requestedAt' AS requested_at,
+    `SELECT id, kind, page_id, incident_id, channel, destination, status, provider_message_id, page->>'requestedAt' AS requested_at,
             (status = 'sending' OR (status = 'queued' AND due_at <= now())) AS overdue
      FROM notifications`,
   );
@@ -123,10 +125,23 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
       if (!pageIds.has(pageId) && (closedAt.get(f.incident_id) ?? 0) >= f.fired_at.getTime()) stale.push(pageId);
     }
   const staleSet = new Set(stale);
+  const notifierIncident = new Map(notifierIncidents.map((i) => [i.id, i]));
+  const incidentById = new Map(incidents.map((i) => [i.id, i]));
+  const firedAt = new Map<string, Date>(
+    firings.flatMap((f) => f.user_ids.map((u) => [`${f.incident_id}:g${f.generation}:l${f.loop}:s${f.step}:${u}`, f.fired_at] as const)),
+  );
+  const unrecorded = requested.filter((p) => !pageIds.has(p) && !staleSet.has(p));
+  // Where was it lost: before Kafka (oncall's outbox) or after (notifier's consumer)?
+  const inKafka = unrecorded.length ? await pageRequestsInKafka(stack) : new Map<string, number>();
   add(
     lost,
     'pages requested by oncall that notifier never recorded',
-    requested.filter((p) => !pageIds.has(p) && !staleSet.has(p)),
+    unrecorded.map((p) => {
+      const id = p.split(':')[0]!;
+      const n = notifierIncident.get(id);
+      const i = incidentById.get(id);
+      return `${p} (fired ${firedAt.get(p)!.toISOString()}; page.requested in Kafka ${inKafka.get(p) ?? 0} times; notifier's copy: ${n ? `${n.status} since ${n.changed_at.toISOString()}` : 'none'}; incidents: #${i?.number} ${i?.status}, acknowledged ${i?.acknowledged_at?.toISOString() ?? '-'})`;
+    }),
   );
 
   // 4. notification → message (or a recorded failure)
@@ -146,22 +161,39 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
     notifications.filter((n) => n.overdue).map((n) => `${n.channel} ${n.status} ${n.id}`),
   );
 
-  // Doubled: a provider message that no notification records is a second send of something.
+  // Doubled. A provider message that no notification records is either a send whose outcome
+  // notifier could not learn (recorded 'unknown': not resent, by design) or a second send. Per
+  // phone number and channel, messages beyond the notifications recorded 'unknown' are doubles.
   const recorded = new Set(notifications.map((n) => n.provider_message_id).filter(Boolean));
-  add(
-    doubled,
-    'SMS and calls the provider took that no notification records',
-    [...stack.twilio.messages, ...stack.twilio.calls].filter((m) => !recorded.has(m.sid)).map((m) => `${m.sid} to ${m.to}`),
-  );
+  const unknownAt = new Map<string, number>();
+  for (const n of notifications)
+    if (!n.provider_message_id && ['unknown', 'failed'].includes(n.status))
+      unknownAt.set(`${n.channel}/${n.destination}`, (unknownAt.get(`${n.channel}/${n.destination}`) ?? 0) + 1);
+  const unrecordedSends = [
+    ...stack.twilio.messages.map((m) => ({ channel: 'sms', sid: m.sid, to: m.to })),
+    ...stack.twilio.calls.map((c) => ({ channel: 'voice', sid: c.sid, to: c.to })),
+  ].filter((m) => !recorded.has(m.sid));
+  let sentButUnknown = 0;
+  const extra: string[] = [];
+  for (const m of unrecordedSends) {
+    const k = `${m.channel}/${m.to}`;
+    if ((unknownAt.get(k) ?? 0) > 0) {
+      unknownAt.set(k, unknownAt.get(k)! - 1);
+      sentButUnknown += 1;
+    } else extra.push(`${m.channel} ${m.sid} to ${m.to}`);
+  }
+  add(doubled, 'SMS and calls the provider took beyond what notifier recorded', extra);
   add(
     doubled,
     'emails received more than once',
     [...mailIds].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`),
   );
+  // An email's Message-ID names the notification that sent it.
+  const notificationIds = new Set(notifications.map((n) => n.id));
   add(
     doubled,
-    'emails no notification records',
-    [...mailIds.keys()].filter((id) => !recorded.has(id)),
+    'emails whose notification does not exist',
+    [...mailIds.keys()].filter((id) => !notificationIds.has(/^<([^@]+)@/.exec(id)?.[1] ?? '')),
   );
 
   // State: everything was resolved by its monitor at the end, so nothing may be left open anywhere.
@@ -213,9 +245,30 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
       'page notifications': pages.length,
       'sent (sms / voice / email)': `${channel('sms')} / ${channel('voice')} / ${channel('email')}`,
       'failed or unknown (recorded)': byStatus(['failed', 'undelivered', 'unknown']),
+      'of those, sent in fact (the provider timed out; not resent)': sentButUnknown,
       cancelled: byStatus(['cancelled']),
       'queued, due later (will be cancelled)': pages.filter((n) => n.status === 'queued' && !n.overdue).length,
       'messages at the provider (sms / calls / emails)': `${stack.twilio.messages.length} / ${stack.twilio.calls.length} / ${stack.smtp.mails.length}`,
     },
   };
+}
+
+/** Every page.requested on the pages topic, by page id (how many copies). */
+async function pageRequestsInKafka(stack: ChaosStack): Promise<Map<string, number>> {
+  const admin = new Kafka({ clientId: 'klaxon-chaos-audit', brokers: stack.world.infra.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const end = (await admin.fetchTopicOffsets(stack.world.topic('pages'))).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  await admin.disconnect();
+  const tap = await stack.world.tap('pages');
+  try {
+    await eventually(async () => tap.messages.length >= end, { timeoutMs: 60_000, what: `all ${end} messages of the pages topic` });
+  } finally {
+    await tap.stop();
+  }
+  const out = new Map<string, number>();
+  for (const m of tap.messages) {
+    const pageId = (m.json?.data as { pageId?: string } | undefined)?.pageId;
+    if (m.json?.type === 'page.requested' && pageId) out.set(pageId, (out.get(pageId) ?? 0) + 1);
+  }
+  return out;
 }

@@ -257,6 +257,10 @@ class GroupWatch {
       const { groups } = await this.admin.describeGroups(SERVICES.map((s) => `${this.prefix}klaxon-${s}`));
       for (const g of groups) {
         const service = SERVICES.find((s) => g.groupId === `${this.prefix}klaxon-${s}`)!;
+        const was = this.state.get(service);
+        const members = g.members.map((m) => m.memberId.slice(-6)).join(',');
+        if (process.env.KLAXON_CHAOS_VERBOSE && (was?.stable !== (g.state === 'Stable') || was?.members.length !== g.members.length))
+          console.log(`[${new Date().toISOString().slice(11, 23)}] group ${service}: ${g.state} [${members}]`);
         this.state.set(service, { members: g.members.map((m) => m.memberId), stable: g.state === 'Stable' });
       }
     } catch (err) {

@@ -46,8 +46,31 @@ export default async function chaos(args: string[]): Promise<number> {
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   });
   const logDir = path.join(REPO_ROOT, '.klaxon/chaos', runId);
-  const stack = new ChaosStack({ LOG_LEVEL: 'warn', SEND_DEADLINE_SECONDS: '5', KAFKA_SESSION_TIMEOUT_MS: String(sessionTimeoutMs) }, logDir);
+  // Rate limits off: every page is its own message (a limited person's pages are bundled, which would hide a doubled send in a bundle).
+  const stack = new ChaosStack(
+    {
+      LOG_LEVEL: 'warn',
+      SEND_DEADLINE_SECONDS: '5',
+      KAFKA_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
+      RATE_LIMIT_SMS: 'off',
+      RATE_LIMIT_VOICE: 'off',
+      RATE_LIMIT_EMAIL: 'off',
+    },
+    logDir,
+  );
   let failed = true;
+  // Whatever happens to this process, what it started is stopped (a Ctrl-C, an error nobody caught).
+  const harnessErrors: string[] = [];
+  const onError = (err: unknown) => harnessErrors.push((err as Error).stack ?? String(err));
+  const onSignal = () => {
+    void kafka.close().finally(() => {
+      postgres.close();
+      process.exit(130);
+    });
+  };
+  process.on('uncaughtException', onError);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await stack.start(2);
     say(
@@ -92,7 +115,7 @@ export default async function chaos(args: string[]): Promise<number> {
     const pauses = faults.pauses.filter((p) => p.ms !== null).sort((a, b) => b.ms! - a.ms!);
     if (pauses.length)
       say(
-        `partitions without a live consumer after a kill or stall (session timeout ${sessionTimeoutMs / 1000} s): longest ${(pauses[0]!.ms! / 1000).toFixed(1)} s (${pauses[0]!.fault}), median ${(pauses[Math.floor(pauses.length / 2)]!.ms! / 1000).toFixed(1)} s over ${pauses.length}`,
+        `partitions without a live consumer after a kill or stall (session timeout ${sessionTimeoutMs / 1000} s): longest ${(pauses[0]!.ms! / 1000).toFixed(1)} s (${pauses[0]!.fault}), median ${(pauses[Math.floor(pauses.length / 2)]!.ms! / 1000).toFixed(1)} s over ${pauses.length}: ${pauses.map((p) => `${p.fault} ${(p.ms! / 1000).toFixed(1)} s`).join(', ')}`,
       );
     await responders.stop();
     const acks = responders.acks;
@@ -126,7 +149,8 @@ export default async function chaos(args: string[]): Promise<number> {
     report('LOST', result.lost);
     report('DOUBLED', result.doubled);
     report('WRONG', result.wrong);
-    const problems = count(result.lost) + count(result.doubled) + count(result.wrong) + log.refused.length + failedFaults.length;
+    for (const e of harnessErrors) say(`harness error: ${e}`);
+    const problems = count(result.lost) + count(result.doubled) + count(result.wrong) + log.refused.length + failedFaults.length + harnessErrors.length;
     failed = problems > 0;
     say(
       `\nchaos ${failed ? 'FAILED' : 'passed'}: ${count(result.lost)} lost, ${count(result.doubled)} doubled, ${count(result.wrong)} wrong, ${log.refused.length} refused, ${failedFaults.length} faults that could not be applied; seed ${seed}; ${((Date.now() - started) / 1000).toFixed(0)} s in all`,
@@ -134,6 +158,9 @@ export default async function chaos(args: string[]): Promise<number> {
   } catch (err) {
     say(`\nchaos run broke: ${(err as Error).stack ?? (err as Error).message}\nseed ${seed}`);
   } finally {
+    process.off('uncaughtException', onError);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await stack.close().catch(() => undefined);
     await stack.world.close().catch(() => undefined);
     await kafka.close().catch(() => undefined);

@@ -42,6 +42,8 @@ export class SmtpSink {
           .catch((err: Error) => callback(err));
       },
     });
+    // A sender killed mid-conversation resets its connection: that is the sender's problem, not the server's.
+    this.server.on('error', () => undefined);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));
     this.port = (this.server.server.address() as AddressInfo).port;
     return this;
