@@ -78,7 +78,9 @@ export function describeFault(f: Fault): string {
 export class FaultRunner {
   readonly log: string[] = [];
   /** Per kill or stall: how long the service's consumer group had partitions without a live consumer. */
-  readonly pauses: { fault: string; ms: number | null }[] = [];
+  readonly pauses: { fault: string; since: number; ms: number | null }[] = [];
+  /** When the broker or the database was down: a pause that overlaps one is the outage's, not the kill's. */
+  readonly outages: { from: number; to: number }[] = [];
   lastEndedAt = 0;
   private readonly watch: GroupWatch;
 
@@ -105,8 +107,10 @@ export class FaultRunner {
           lanes.set(lane, new Promise<void>((r) => (release = r)));
           await previous;
           this.note(`start  ${describeFault(f)}`);
+          const from = Date.now();
           try {
             await this.apply(f);
+            if (['broker-stop', 'broker-kill', 'postgres-restart'].includes(f.kind)) this.outages.push({ from, to: Date.now() });
           } catch (err) {
             this.note(`FAILED ${describeFault(f)}: ${(err as Error).message}`);
           } finally {
@@ -119,6 +123,14 @@ export class FaultRunner {
     } finally {
       await this.watch.stop();
     }
+  }
+
+  /** Pauses after kills and stalls while broker and database were up (the others are the outage's). */
+  cleanPauses(): { fault: string; ms: number }[] {
+    return this.pauses
+      .filter((p): p is { fault: string; since: number; ms: number } => p.ms !== null)
+      .filter((p) => !this.outages.some((o) => o.from < p.since + p.ms && o.to > p.since))
+      .sort((a, b) => b.ms - a.ms);
   }
 
   private note(line: string): void {
@@ -141,7 +153,7 @@ export class FaultRunner {
         const pause = this.watch.untilGone(inst.service, members, killedAt);
         await sleep(f.forMs);
         await this.restart(inst);
-        this.pauses.push({ fault: `kill ${inst.label}`, ms: await pause });
+        this.pauses.push({ fault: `kill ${inst.label}`, since: killedAt, ms: await pause });
         return;
       }
       case 'stall': {
@@ -152,7 +164,7 @@ export class FaultRunner {
         const pause = this.watch.untilGone(inst.service, members, stoppedAt);
         await sleep(f.forMs);
         process.kill(inst.process.pid!, 'SIGCONT');
-        this.pauses.push({ fault: `stall ${inst.label}`, ms: await pause });
+        this.pauses.push({ fault: `stall ${inst.label}`, since: stoppedAt, ms: await pause });
         return;
       }
       case 'broker-stop':

@@ -27,8 +27,8 @@ export default async function chaos(args: string[]): Promise<number> {
   const windowMs = Number(opt('minutes') ?? (short ? 2 : 10)) * 60_000;
   const profile = short
     ? { people: 8, services: 12, keys: 150, rate: 12, rounds: 1, killAll: false }
-    : { people: 16, services: 32, keys: 400, rate: 10, rounds: 2, killAll: true };
-  const sessionTimeoutMs = Number(opt('session-timeout-ms') ?? 6000);
+    : { people: 16, services: 32, keys: 400, rate: 12, rounds: 2, killAll: true };
+  const sessionTimeoutMs = Number(opt('session-timeout-ms') ?? 3000);
   const random = new Random(seed);
   const started = Date.now();
   const say = (line = '') => console.log(line);
@@ -112,11 +112,15 @@ export default async function chaos(args: string[]): Promise<number> {
     say(
       `quiet ${((quietAt - faults.lastEndedAt) / 1000).toFixed(1)} s after the last fault ended (${((quietAt - stormEnded) / 1000).toFixed(1)} s after the storm's last event)`,
     );
-    const pauses = faults.pauses.filter((p) => p.ms !== null).sort((a, b) => b.ms! - a.ms!);
-    if (pauses.length)
-      say(
-        `partitions without a live consumer after a kill or stall (session timeout ${sessionTimeoutMs / 1000} s): longest ${(pauses[0]!.ms! / 1000).toFixed(1)} s (${pauses[0]!.fault}), median ${(pauses[Math.floor(pauses.length / 2)]!.ms! / 1000).toFixed(1)} s over ${pauses.length}: ${pauses.map((p) => `${p.fault} ${(p.ms! / 1000).toFixed(1)} s`).join(', ')}`,
-      );
+    const pauses = faults.cleanPauses();
+    const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    say(
+      pauses.length
+        ? `partitions without a live consumer after a kill or stall (session timeout ${secs(sessionTimeoutMs)}; broker and database up): longest ${secs(pauses[0]!.ms)}, median ${secs(pauses[Math.floor(pauses.length / 2)]!.ms)} over ${pauses.length}: ${pauses.map((p) => `${p.fault} ${secs(p.ms)}`).join(', ')}`
+        : 'no kill or stall happened while broker and database were up: no pause measured',
+    );
+    const confounded = faults.pauses.filter((p) => p.ms !== null && !pauses.some((c) => c.fault === p.fault && c.ms === p.ms));
+    if (confounded.length) say(`  during a broker or database outage: ${confounded.map((p) => `${p.fault} ${secs(p.ms!)}`).join(', ')}`);
     await responders.stop();
     const acks = responders.acks;
     say(

@@ -103,6 +103,8 @@ function writeKafkaConfig(dir, port, controllerPort) {
       'default.replication.factor=1',
       // Tests and the dev stack join groups constantly; no need to wait for more members.
       'group.initial.rebalance.delay.ms=0',
+      // Kafka's default minimum session timeout is 6 s; the chaos run measures shorter ones.
+      'group.min.session.timeout.ms=1000',
       // Topics are created explicitly, with the partition counts the services need.
       'auto.create.topics.enable=false',
       'delete.topic.enable=true',

@@ -121,12 +121,16 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
 
   private async runConsumer(): Promise<void> {
     const { kafka, groupId, topics, topicPrefix } = this.settings;
+    const sessionTimeout = this.settings.sessionTimeoutMs ?? 10000;
     const consumer = kafka.consumer({
       groupId,
       // After a crash the group waits this long for the dead member before rebalancing.
-      sessionTimeout: this.settings.sessionTimeoutMs ?? 10000,
-      rebalanceTimeout: this.settings.sessionTimeoutMs ?? 10000,
-      heartbeatInterval: 1000,
+      sessionTimeout,
+      rebalanceTimeout: sessionTimeout,
+      // kafkajs heartbeats between fetches and between our groups of events: both must come well
+      // within the session timeout, or a live but idle member is taken for dead.
+      heartbeatInterval: Math.min(1000, Math.floor(sessionTimeout / 3)),
+      maxWaitTimeInMs: Math.min(5000, Math.floor(sessionTimeout / 3)),
       allowAutoTopicCreation: false,
       // Bounded fetches: in a storm a consumer holds at most this much unhandled (backpressure, not buffering).
       maxBytesPerPartition: 256 * 1024,
