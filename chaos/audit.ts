@@ -33,6 +33,7 @@ interface NotificationRow {
   channel: string;
   status: string;
   provider_message_id: string | null;
+  error: string | null;
   destination: string;
   overdue: boolean;
   requested_at: string | null;
@@ -51,9 +52,9 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
   const db = (service: string) => stack.world.databaseUrl(service);
   const alerts = await queryDb<AlertRow>(db('alert-ingest'), 'SELECT id, service_id, dedup_key, status, count, in_maintenance FROM alerts');
   const held = await queryDb<{ alert_id: string; incident_id: string | null }>(db('incidents'), 'SELECT alert_id, incident_id FROM incident_alerts');
-  const incidents = await queryDb<{ id: string; number: number; status: string; acknowledged_at: Date | null }>(
+  const incidents = await queryDb<{ id: string; number: number; status: string; acknowledged_at: Date | null; resolved_at: Date | null }>(
     db('incidents'),
-    'SELECT id, number, status, acknowledged_at FROM incidents',
+    'SELECT id, number, status, acknowledged_at, resolved_at FROM incidents',
   );
   const reTriggered = await queryDb<{ incident_id: string; at: Date }>(
     db('incidents'),
@@ -68,7 +69,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
   const notifierIncidents = await queryDb<{ id: string; status: string; changed_at: Date }>(db('notifier'), 'SELECT id, status, changed_at FROM incidents');
   const notifications = await queryDb<NotificationRow>(
     db('notifier'),
-    `SELECT id, kind, page_id, incident_id, channel, destination, status, provider_message_id, page->>'requestedAt' AS requested_at,
+    `SELECT id, kind, page_id, incident_id, channel, destination, status, provider_message_id, error, page->>'requestedAt' AS requested_at,
             (status = 'sending' OR (status = 'queued' AND due_at <= now())) AS overdue
      FROM notifications`,
   );
@@ -226,6 +227,13 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
     'acknowledged incidents that kept paging',
     pagedAfterAck.map((i) => `#${i.number}`),
   );
+  add(
+    wrong,
+    'resolved incidents that kept paging',
+    incidents
+      .filter((i) => i.resolved_at && (fired.get(i.id) ?? []).some((f) => f.fired_at.getTime() > i.resolved_at!.getTime() + 2000))
+      .map((i) => `#${i.number}`),
+  );
 
   const pages = notifications.filter((n) => n.kind === 'page');
   const byStatus = (status: string[]) => pages.filter((n) => status.includes(n.status)).length;
@@ -246,6 +254,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
       'sent (sms / voice / email)': `${channel('sms')} / ${channel('voice')} / ${channel('email')}`,
       'failed or unknown (recorded)': byStatus(['failed', 'undelivered', 'unknown']),
       'of those, sent in fact (the provider timed out; not resent)': sentButUnknown,
+      'why (channel, status, error: count)': reasons(pages.filter((n) => ['failed', 'undelivered', 'unknown'].includes(n.status))),
       cancelled: byStatus(['cancelled']),
       'queued, due later (will be cancelled)': pages.filter((n) => n.status === 'queued' && !n.overdue).length,
       'messages at the provider (sms / calls / emails)': `${stack.twilio.messages.length} / ${stack.twilio.calls.length} / ${stack.smtp.mails.length}`,
@@ -271,4 +280,20 @@ async function pageRequestsInKafka(stack: ChaosStack): Promise<Map<string, numbe
     if (m.json?.type === 'page.requested' && pageId) out.set(pageId, (out.get(pageId) ?? 0) + 1);
   }
   return out;
+}
+
+/** The commonest failure reasons, for the counts. */
+function reasons(failed: NotificationRow[]): string {
+  const by = new Map<string, number>();
+  for (const n of failed) {
+    const k = `${n.channel} ${n.status} "${(n.error ?? '').slice(0, 80)}"`;
+    by.set(k, (by.get(k) ?? 0) + 1);
+  }
+  return (
+    [...by]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; ') || 'none'
+  );
 }

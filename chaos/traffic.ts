@@ -244,6 +244,7 @@ export async function sendEvent(ingest: string, k: MonitoredKey, action: 'trigge
 
 export interface Acknowledgement {
   via: 'sms' | 'voice' | 'email';
+  action: 'acknowledge' | 'resolve';
   at: number;
   answer: string;
 }
@@ -280,19 +281,33 @@ export class Responders {
     const calls = twilio.calls.slice(this.seen.calls);
     const mails = smtp.mails.slice(this.seen.mails);
     this.seen = { sms: twilio.messages.length, calls: twilio.calls.length, mails: smtp.mails.length };
-    for (const m of sms) if (/Reply \d+a to ack/.test(m.body) && this.random.chance(this.share)) this.act('sms', () => this.replySms(m));
-    for (const c of calls) if (/Press 4 to acknowledge/.test(c.twiml) && this.random.chance(this.share)) this.act('voice', () => this.press(c));
-    for (const m of mails) if (/Acknowledge: http/.test(m.text) && this.random.chance(this.share)) this.act('email', () => this.click(m));
+    // Of the pages people act on, most are acknowledged and some resolved from the phone.
+    const action = (): Acknowledgement['action'] => (this.random.chance(0.25) ? 'resolve' : 'acknowledge');
+    for (const m of sms)
+      if (/Reply \d+a to ack/.test(m.body) && this.random.chance(this.share)) {
+        const a = action();
+        this.act('sms', a, () => this.replySms(m, a));
+      }
+    for (const c of calls)
+      if (/Press 4 to acknowledge/.test(c.twiml) && this.random.chance(this.share)) {
+        const a = action();
+        this.act('voice', a, () => this.press(c, a));
+      }
+    for (const m of mails)
+      if (/Acknowledge: http/.test(m.text) && this.random.chance(this.share)) {
+        const a = action();
+        this.act('email', a, () => this.click(m, a));
+      }
   }
 
-  private act(via: Acknowledgement['via'], fn: () => Promise<{ status: number; text: string }>): void {
+  private act(via: Acknowledgement['via'], action: Acknowledgement['action'], fn: () => Promise<{ status: number; text: string }>): void {
     const p = (async () => {
       // The phone side retries too: a person taps again when the first tap fails.
       for (let attempt = 0; attempt < 20; attempt++) {
         try {
           const res = await fn();
           if (res.status === 200) {
-            this.acks.push({ via, at: Date.now(), answer: res.text.replace(/<[^>]+>/g, ' ').slice(0, 200) });
+            this.acks.push({ via, action, at: Date.now(), answer: res.text.replace(/<[^>]+>/g, ' ').slice(0, 200) });
             return;
           }
           if (res.status < 500 && res.status !== 429) {
@@ -310,17 +325,21 @@ export class Responders {
     void p.finally(() => this.inFlight.delete(p));
   }
 
-  private replySms(m: FakeSms): Promise<{ status: number; text: string }> {
+  private replySms(m: FakeSms, action: Acknowledgement['action']): Promise<{ status: number; text: string }> {
     const code = /Reply (\d+)a to ack/.exec(m.body)![1]!;
-    return this.stack.twilio.sms(`${this.stack.balancers.get('notifier')!.url}/api/v1/twilio/sms/inbound`, m.to, `${code}a`);
+    return this.stack.twilio.sms(`${this.stack.balancers.get('notifier')!.url}/api/v1/twilio/sms/inbound`, m.to, `${code}${action === 'resolve' ? 'c' : 'a'}`);
   }
 
-  private press(c: FakeCall): Promise<{ status: number; text: string }> {
-    return this.stack.twilio.webhook(gatherAction(c.twiml), { CallSid: c.sid, Digits: '4', AccountSid: this.stack.twilio.accountSid });
+  private press(c: FakeCall, action: Acknowledgement['action']): Promise<{ status: number; text: string }> {
+    return this.stack.twilio.webhook(gatherAction(c.twiml), {
+      CallSid: c.sid,
+      Digits: action === 'resolve' ? '6' : '4',
+      AccountSid: this.stack.twilio.accountSid,
+    });
   }
 
-  private async click(m: ReceivedMail): Promise<{ status: number; text: string }> {
-    const url = /Acknowledge: (http\S+)/.exec(m.text)![1]!;
+  private async click(m: ReceivedMail, action: Acknowledgement['action']): Promise<{ status: number; text: string }> {
+    const url = (action === 'resolve' ? /Resolve: (http\S+)/ : /Acknowledge: (http\S+)/).exec(m.text)![1]!;
     const res = await fetch(url, { method: 'POST', headers: { accept: 'application/json' } });
     return { status: res.status, text: await res.text() };
   }
