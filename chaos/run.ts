@@ -123,8 +123,9 @@ export default async function chaos(args: string[]): Promise<number> {
     if (confounded.length) say(`  during a broker or database outage: ${confounded.map((p) => `${p.fault} ${secs(p.ms!)}`).join(', ')}`);
     await responders.stop();
     const acks = responders.acks;
+    const by = (via: string, action: string) => acks.filter((a) => a.via === via && a.action === action).length;
     say(
-      `acknowledgements by people: ${acks.length} (SMS ${acks.filter((a) => a.via === 'sms').length}, keypress ${acks.filter((a) => a.via === 'voice').length}, email link ${acks.filter((a) => a.via === 'email').length}); refused: ${responders.failures.length}`,
+      `people acted on pages: ${acks.length} times; acknowledged by SMS ${by('sms', 'acknowledge')}, keypress ${by('voice', 'acknowledge')}, email link ${by('email', 'acknowledge')}; resolved by SMS ${by('sms', 'resolve')}, keypress ${by('voice', 'resolve')}, email link ${by('email', 'resolve')}; refused: ${responders.failures.length}`,
     );
     for (const f of responders.failures.slice(0, 5)) say(`  ${f}`);
 
