@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { eventually, queryDb } from '#libs/testing';
 import type { ChaosStack } from './stack.js';
@@ -131,7 +133,11 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
   const firedAt = new Map<string, Date>(
     firings.flatMap((f) => f.user_ids.map((u) => [`${f.incident_id}:g${f.generation}:l${f.loop}:s${f.step}:${u}`, f.fired_at] as const)),
   );
-  const unrecorded = requested.filter((p) => !pageIds.has(p) && !staleSet.has(p));
+  // notifier says in its log when it drops a page as stale, and what it saw (its copy may have
+  // moved on since: a person's ack it applied at once, then the monitor's earlier resolve).
+  const droppedByLog = staleInLogs(stack.logDir);
+  for (const p of requested) if (!pageIds.has(p) && !staleSet.has(p) && droppedByLog.has(p)) stale.push(p);
+  const unrecorded = requested.filter((p) => !pageIds.has(p) && !staleSet.has(p) && !droppedByLog.has(p));
   // Where was it lost: before Kafka (oncall's outbox) or after (notifier's consumer)?
   const inKafka = unrecorded.length ? await pageRequestsInKafka(stack) : new Map<string, number>();
   add(
@@ -296,4 +302,17 @@ function reasons(failed: NotificationRow[]): string {
       .map(([k, v]) => `${k}: ${v}`)
       .join('; ') || 'none'
   );
+}
+
+/** Page ids notifier logged as dropped because their incident was no longer triggered. */
+function staleInLogs(dir: string): Set<string> {
+  const out = new Set<string>();
+  for (const file of fs.readdirSync(dir).filter((f) => f.startsWith('notifier-'))) {
+    for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+      if (!line.includes('no longer triggered')) continue;
+      const id = /"pageId":"([^"]+)"/.exec(line)?.[1];
+      if (id) out.add(id);
+    }
+  }
+  return out;
 }

@@ -37,7 +37,7 @@ export class ChaosStack {
 
   constructor(
     private readonly env: Record<string, string>,
-    private readonly logDir: string,
+    readonly logDir: string,
   ) {
     this.world = new TestWorld();
   }
@@ -60,6 +60,8 @@ export class ChaosStack {
                 EMAIL_FROM: 'Klaxon <pager@klaxon.test>',
                 // Twilio calls back (status, replies, keypresses) through the balancer, as it would through a load balancer.
                 PUBLIC_URL: balancer.url,
+                // notifier logs at info why it drops a page (the audit reads it).
+                LOG_LEVEL: 'info',
                 ...this.twilio.env(),
               }
             : {};

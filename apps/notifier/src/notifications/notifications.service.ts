@@ -57,7 +57,10 @@ export class NotificationsService {
     }
     if (who.status !== 'triggered' && who.changed_at.getTime() >= new Date(page.requestedAt).getTime()) {
       // Acknowledged or resolved after this page was requested: it is stale (a re-trigger carries a later time).
-      this.logger.info({ incidentId: page.incidentId, pageId: page.pageId, status: who.status }, 'page for an incident no longer triggered; nothing sent');
+      this.logger.info(
+        { incidentId: page.incidentId, pageId: page.pageId, status: who.status, since: who.changed_at.toISOString() },
+        'page for an incident no longer triggered; nothing sent',
+      );
       return;
     }
     // A user paged a moment after being created may not have reached notifier yet: use the email oncall put in the page.
