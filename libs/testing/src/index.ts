@@ -7,4 +7,5 @@ export * from './alertmanager.js';
 export * from './fake-twilio.js';
 export * from './fake-fcm.js';
 export * from './system.js';
+export * from './quiet.js';
 export * from './oidc-provider.js';

@@ -20,12 +20,13 @@ export class KafkaTap {
   readonly messages: TappedMessage[] = [];
   private consumer?: Consumer;
   private readonly seen = new Set<string>();
-  private readonly groupId = `tap-${randomUUID()}`;
+  /** Its own consumer group: waitUntilQuiet reads how far it has read. */
+  readonly groupId = `tap-${randomUUID()}`;
   private stopped = false;
 
   constructor(
     private readonly brokers: string,
-    private readonly topics: string[],
+    readonly topics: string[],
   ) {}
 
   async start(): Promise<this> {

@@ -1,11 +1,10 @@
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import type { TopicId } from '#libs/contracts';
 import type { ServiceName } from '#libs/devstack';
 import { FakeFcm, type FcmSend } from './fake-fcm.js';
 import { FakeTwilio, gatherAction, type FakeCall, type FakeSms } from './fake-twilio.js';
 import { eventually, freePort } from './infra.js';
-import { expectOk, queryDb } from './scenario.js';
+import { waitUntilQuiet } from './quiet.js';
+import { expectOk } from './scenario.js';
 import { SmtpSink, type ReceivedMail } from './smtp-sink.js';
 import { TestWorld, type Api } from './world.js';
 
@@ -24,15 +23,6 @@ import { TestWorld, type Api } from './world.js';
  * `checkNothingElse()` (call it in afterEach) waits until the system is quiet and fails on any
  * message nobody expected, so every scenario also proves that nobody else was paged.
  */
-
-/** Which topics each service's consumer group reads (apps/<service>/src/service.ts `consumes`). */
-const CONSUMES: Record<ServiceName, TopicId[]> = {
-  'alert-ingest': ['incidents', 'directory'],
-  oncall: ['incidents', 'directory'],
-  notifier: ['pages', 'incidents', 'directory'],
-  incidents: ['alerts', 'pages', 'notifications', 'directory'],
-};
-const SERVICE_NAMES = Object.keys(CONSUMES) as ServiceName[];
 
 export type MessageChannel = 'sms' | 'voice' | 'push' | 'email';
 
@@ -437,63 +427,5 @@ function describe(messages: SentMessage[]): string {
 
 /** PagingSystem.settle for any world running the four services (benchmarks wait between scenarios with it). */
 export async function settleWorld(world: TestWorld, now: () => Date = () => new Date(), timeoutMs = 60_000): Promise<void> {
-  const started = Date.now();
-  let quietChecks = 0;
-  let last = '';
-  for (;;) {
-    last = await busy(world, now());
-    quietChecks = last ? 0 : quietChecks + 1;
-    if (quietChecks >= 2) return;
-    if (Date.now() - started > timeoutMs) throw new Error(`the system did not settle within ${timeoutMs} ms: ${last}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** What is still going on, in words ('' when quiet). */
-async function busy(world: TestWorld, now: Date): Promise<string> {
-  const reasons: string[] = [];
-  for (const name of SERVICE_NAMES) {
-    const extra =
-      name === 'notifier' ? `, (SELECT count(*) FROM notifications WHERE status = 'sending' OR (status = 'queued' AND due_at <= $1))::int AS sending` : '';
-    const [row] = await queryDb<{ outbox: number; due: number; sending?: number }>(
-      world.databaseUrl(name),
-      `SELECT (SELECT count(*) FROM outbox)::int AS outbox, (SELECT count(*) FROM timers WHERE due_at <= $1)::int AS due${extra}`,
-      [now],
-    );
-    if (row!.outbox) reasons.push(`${name}: ${row!.outbox} events in the outbox`);
-    if (row!.due) reasons.push(`${name}: ${row!.due} timers due`);
-    if (row!.sending) reasons.push(`${name}: ${row!.sending} notifications being sent`);
-  }
-  const lag = await consumerLag(world);
-  if (lag) reasons.push(lag);
-  return reasons.join('; ');
-}
-
-async function consumerLag(world: TestWorld): Promise<string> {
-  const kafka = new Kafka({ clientId: 'klaxon-test-settle', brokers: world.infra.brokers.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = new Map<string, number>();
-    const topics = [...new Set(Object.values(CONSUMES).flat())];
-    for (const t of topics) {
-      for (const p of await admin.fetchTopicOffsets(world.topic(t))) ends.set(`${t}/${p.partition}`, Number(p.high));
-    }
-    const behind: string[] = [];
-    for (const name of SERVICE_NAMES) {
-      const groupId = `${world.prefix}klaxon-${name}`;
-      const offsets = await admin.fetchOffsets({ groupId, topics: CONSUMES[name].map((t) => world.topic(t)) });
-      for (const { topic, partitions } of offsets) {
-        const id = CONSUMES[name].find((t) => world.topic(t) === topic)!;
-        for (const p of partitions) {
-          const end = ends.get(`${id}/${p.partition}`) ?? 0;
-          const at = Number(p.offset) < 0 ? 0 : Number(p.offset);
-          if (at < end) behind.push(`${name} ${id}/${p.partition} ${end - at} behind`);
-        }
-      }
-    }
-    return behind.length ? `consumers: ${behind.join(', ')}` : '';
-  } finally {
-    await admin.disconnect();
-  }
+  await waitUntilQuiet(world, { now, timeoutMs });
 }
