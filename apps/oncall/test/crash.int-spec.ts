@@ -1,5 +1,5 @@
-import { eventually, sleep, TestWorld, type KafkaTap } from '#libs/testing';
-import { consuming, pagesFor, publish, ready, serviceWithPolicy, triggered, user } from './helpers.js';
+import { eventually, testClockOf, TestWorld, type KafkaTap } from '#libs/testing';
+import { consuming, oncallQuiet, pagesFor, publish, ready, serviceWithPolicy, triggered, user } from './helpers.js';
 
 const MINUTE = 60_000;
 
@@ -36,6 +36,14 @@ describe('oncall killed while deciding a page', () => {
     return res.status;
   };
 
+  /** Everything handled by the running process, timers due by its own clock included (a restart resets it). */
+  const quiet = () =>
+    oncallQuiet(
+      world,
+      tap,
+      testClockOf(() => oncall.api),
+    );
+
   let first: ReturnType<typeof triggered>;
 
   it('pages step 1 once when killed before committing the first page', async () => {
@@ -46,7 +54,7 @@ describe('oncall killed while deciding a page', () => {
     expect(await oncall.waitExit()).toBe(null); // killed, no exit code
     await oncall.start({ ...clock, CRASH_AT: '' });
     await eventually(async () => pagesFor(tap, first.key).length === 1, { what: 'the first page after restart', timeoutMs: 60000 });
-    await sleep(1500);
+    await quiet();
     expect(pagesFor(tap, first.key).map((p) => [p.step, p.userId])).toEqual([[0, dana.id]]);
   });
 
@@ -67,7 +75,7 @@ describe('oncall killed while deciding a page', () => {
       what: 'step 2 of both incidents',
       timeoutMs: 60000,
     });
-    await sleep(1500);
+    await quiet();
     for (const incident of [first, second]) {
       expect(pagesFor(tap, incident.key).map((p) => [p.step, p.userId])).toEqual([
         [0, dana.id],

@@ -1,8 +1,8 @@
 import { OffsetClock } from '#libs/clock';
 import type { EventInput, EventType } from '#libs/contracts';
-import { expectOk, eventually, sleep, TestWorld, type Api, type KafkaTap } from '#libs/testing';
+import { expectOk, eventually, TestWorld, type Api, type KafkaTap } from '#libs/testing';
 import { oncallService } from '../src/service.js';
-import { actor, consuming, event, pagesFor, publish, ready, serviceWithPolicy, stepsFor, triggered, user } from './helpers.js';
+import { actor, consuming, event, oncallQuiet, pagesFor, publish, ready, serviceWithPolicy, stepsFor, triggered, user } from './helpers.js';
 
 const MINUTE = 60_000;
 
@@ -28,6 +28,7 @@ describe('escalation engine', () => {
     eli = await user(api, 'Eli');
   });
   afterAll(() => world.close());
+  const quiet = () => oncallQuiet(world, tap, () => clock.now());
 
   /** Publishes what incidents publishes when someone acts on the incident. */
   const act = <T extends EventType>(type: T, incidentId: string, serviceId: string, data: Omit<EventInput<T>, 'incidentId' | 'number' | 'serviceId' | 'by'>) =>
@@ -47,7 +48,7 @@ describe('escalation engine', () => {
     expect(first).toMatchObject({ userId: dana.id, step: 0, loop: 0, pageId: `${incident.key}:g1:l0:s0:${dana.id}` });
 
     clock.advance(9 * MINUTE + 30_000);
-    await sleep(1500);
+    await quiet();
     expect(pagesFor(tap, incident.key)).toHaveLength(1);
 
     clock.advance(30_000);
@@ -68,7 +69,7 @@ describe('escalation engine', () => {
     // The ack is applied when the consumer has processed it; then the timer is gone.
     await eventually(async () => (await timerCount(api, incident.key)) === 0, { what: 'the timer cancelled' });
     clock.advance(60 * MINUTE);
-    await sleep(1500);
+    await quiet();
     expect(pagesFor(tap, incident.key)).toHaveLength(1);
   });
 
@@ -133,7 +134,7 @@ describe('escalation engine', () => {
     const incident = triggered(service.id);
     await publish(world, incident);
     await eventually(async () => pagesFor(tap, incident.key).length === 2, { what: 'two pages' });
-    await sleep(500);
+    await quiet();
     expect(
       pagesFor(tap, incident.key)
         .map((p) => p.userId)
@@ -147,7 +148,7 @@ describe('escalation engine', () => {
     await publish(world, incident);
     await eventually(async () => pagesFor(tap, incident.key).length === 1, { what: 'the first page' });
     clock.advance(30 * MINUTE);
-    await sleep(1500);
+    await quiet();
     expect(pagesFor(tap, incident.key)).toHaveLength(1);
 
     await act('incident.escalate-requested', incident.key, service.id, { requestedAt: new Date().toISOString() });
@@ -182,7 +183,7 @@ describe('escalation engine', () => {
     await act('incident.snoozed', incident.key, service.id, { snoozedUntil: new Date(Date.now() + 3600_000).toISOString() });
     await eventually(async () => (await timerCount(api, incident.key)) === 0, { what: 'escalation paused' });
     clock.advance(30 * MINUTE);
-    await sleep(1000);
+    await quiet();
     expect(pagesFor(tap, incident.key)).toHaveLength(2);
     await publish(world, triggered(service.id, { incidentId: incident.key, reason: 'snooze-expired' }));
     await eventually(async () => pagesFor(tap, incident.key)[2]?.pageId === `${incident.key}:g2:l0:s0:${dana.id}`, { what: 'paging again after the snooze' });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type EventInput, type EventType } from '#libs/contracts';
-import { eventually, expectOk, produceRaw, type Api, type KafkaTap, type TestWorld } from '#libs/testing';
+import { eventually, expectOk, produceRaw, waitUntilQuiet, type Api, type KafkaTap, type Now, type TestWorld } from '#libs/testing';
 
 /** Publishes events onto their topic as incidents (or alert-ingest) would, bypassing any outbox. */
 export async function publish(world: TestWorld, ...events: { type: EventType; key: string; data: unknown }[]): Promise<void> {
@@ -90,4 +90,12 @@ export async function consuming(world: TestWorld, pages: KafkaTap): Promise<void
     what: 'oncall consuming incident events',
     timeoutMs: 60000,
   });
+}
+
+/**
+ * Waits until oncall has handled everything so far (every timer due by its clock fired, every event
+ * read, every page published) and the tap has read it: then a page that has not come will not come.
+ */
+export function oncallQuiet(world: TestWorld, tap: KafkaTap, now: Now): Promise<void> {
+  return waitUntilQuiet(world, { services: ['oncall'], now, taps: [tap] });
 }
