@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventInput, EventType } from '#libs/contracts';
-import { TestWorld, eventually, queryDb, sleep, type KafkaTap } from '#libs/testing';
+import { TestWorld, eventually, queryDb, testClockOf, waitUntilQuiet, type KafkaTap } from '#libs/testing';
 import { publish } from './harness.js';
 
 /**
@@ -61,7 +61,8 @@ describe('incidents crash safety', () => {
       timeoutMs: 30_000,
     });
     await eventually(async () => published('incident.triggered').length === 2, { what: 'the re-trigger published', timeoutMs: 30_000 });
-    await sleep(1500);
+    // Everything handled, by the restarted process's clock: a second re-trigger would be published by now.
+    await waitUntilQuiet(world, { services: ['incidents'], now: testClockOf(() => incidents.api), taps: [tap] });
     expect(published('incident.triggered').map((m) => m.json!.data.reason)).toEqual(['new', 'ack-timeout']);
     expect(published('incident.unacknowledged')).toHaveLength(1);
     const timeline = (await incidents.api.get(`/api/v1/incidents/${incident.id}/timeline?order=asc`)).body;

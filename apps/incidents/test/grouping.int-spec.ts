@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, topicOf } from '#libs/contracts';
-import { eventually, produceRaw, sleep } from '#libs/testing';
+import { eventually, produceRaw } from '#libs/testing';
 import { IncidentsHarness } from './harness.js';
 
 /**
@@ -26,7 +26,7 @@ describe('incidents from alerts: grouping', () => {
       const [triggered] = await h.waitPublished(incident.id, 'incident.triggered');
       expect(triggered!.json!.data).toMatchObject({ number: incident.number, reason: 'new', urgency: 'high', serviceId });
     }
-    await sleep(500);
+    await h.quiet();
     expect(list.flatMap((i) => h.published(i.id, 'incident.triggered'))).toHaveLength(2);
   });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Role } from '#libs/auth';
 import { OffsetClock } from '#libs/clock';
 import type { EventInput, EventType } from '#libs/contracts';
-import { Api, KafkaTap, testTokens, TestWorld, eventually, type TappedMessage } from '#libs/testing';
+import { Api, KafkaTap, testTokens, TestWorld, eventually, waitUntilQuiet, type QuietService, type TappedMessage } from '#libs/testing';
 import { incidentsService } from '../src/service.js';
 
 /** Generous: the first events wait for the consumer to join its group, and the machine is shared. */
@@ -181,6 +181,15 @@ export class IncidentsHarness {
 
   query<T = any>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.service.runtime.dataSource.query(sql, params);
+  }
+
+  /**
+   * Waits until incidents has handled everything so far (every event read, every timer due by the
+   * test clock fired, every event published) and the tap has read it, so a test can assert that
+   * something did not happen. `others`: services the test runs beside it.
+   */
+  quiet(...others: QuietService[]): Promise<void> {
+    return waitUntilQuiet(this.world, { services: [{ name: 'incidents', now: () => this.clock.now() }, ...others], taps: [this.tap] });
   }
 
   /** Moves the test clock; the timer runner wakes at once and fires what became due. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, sleep } from '#libs/testing';
+import { eventually } from '#libs/testing';
 import { IncidentsHarness } from './harness.js';
 
 /**
@@ -32,7 +32,7 @@ describe('incident lifecycle', () => {
     expect(ack!.json!.data.by).toEqual({ userId: dana.id, name: 'Dana', source: 'api' });
 
     h.advance(29);
-    await sleep(300);
+    await h.quiet();
     expect((await h.api.get(`/api/v1/incidents/${incident.id}`)).body.status).toBe('acknowledged');
     h.advance(2);
     await h.waitIncident(incident.id, (i) => i.status === 'triggered', 'the incident triggered again');
@@ -55,7 +55,7 @@ describe('incident lifecycle', () => {
     );
     const acked = await h.waitIncident(incident.id, (i) => i.status === 'acknowledged');
     expect(acked.acknowledgedBy).toMatchObject({ userId: dana.id, name: 'Dana' });
-    await sleep(1000);
+    await h.quiet();
     expect((await h.timeline(incident.id)).filter((e) => e.kind === 'incident.acknowledged')).toHaveLength(1);
     expect(h.published(incident.id, 'incident.acknowledged')).toHaveLength(1);
 
@@ -91,7 +91,7 @@ describe('incident lifecycle', () => {
     h.advance(3 * 60);
     expect((await (await h.as(dana.id)).post(`/api/v1/incidents/${incident.id}/notes`, { text: 'still digging' })).status).toBe(201);
     h.advance(2 * 60); // five hours after opening, two after the note
-    await sleep(500);
+    await h.quiet();
     expect((await h.api.get(`/api/v1/incidents/${incident.id}`)).body.status).toBe('triggered');
     h.advance(2 * 60 + 1);
     const resolved = await h.waitIncident(incident.id, (i) => i.status === 'resolved', 'resolved for inactivity');
@@ -111,7 +111,7 @@ describe('incident lifecycle', () => {
     expect(snoozed!.json!.data.snoozedUntil).toBe(new Date(res.body.snoozedUntil).toISOString());
 
     h.advance(45); // the 30-minute acknowledgement timeout does not apply while snoozed
-    await sleep(500);
+    await h.quiet();
     expect((await h.api.get(`/api/v1/incidents/${incident.id}`)).body.status).toBe('acknowledged');
     h.advance(16);
     const woken = await h.waitIncident(incident.id, (i) => i.status === 'triggered', 'triggered at the end of the snooze');

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { sleep } from '#libs/testing';
 import { IncidentsHarness } from './harness.js';
 
 /** SLA goals per service and priority, measured on each incident, breaches detected by durable timers at the right moment. */
@@ -28,7 +27,7 @@ describe('SLAs', () => {
     ]);
 
     h.advance(14);
-    await sleep(500);
+    await h.quiet();
     expect(h.published(incident.id, 'incident.sla-breached')).toHaveLength(0);
     const running = (await h.api.get(`/api/v1/incidents/${incident.id}`)).body.slas[0];
     expect(running.status).toBe('running');
@@ -50,7 +49,7 @@ describe('SLAs', () => {
     const resolved = (await h.api.post(`/api/v1/incidents/${incident.id}/resolve`)).body;
     expect(resolved.slas.map((s: { status: string }) => s.status)).toEqual(['breached', 'met']);
     h.advance(300);
-    await sleep(500);
+    await h.quiet();
     expect(h.published(incident.id, 'incident.sla-breached')).toHaveLength(1);
   });
 
@@ -64,13 +63,13 @@ describe('SLAs', () => {
     const paused = (await h.api.get(`/api/v1/incidents/${incident.id}`)).body.slas[0];
     expect(paused).toMatchObject({ status: 'paused', dueAt: null });
     h.advance(100); // still snoozed: two hours of wall time, ten minutes of SLA time
-    await sleep(500);
+    await h.quiet();
     expect(h.published(incident.id, 'incident.sla-breached')).toHaveLength(0);
     h.advance(21); // snooze over at 130; 50 minutes of SLA time left, due at 180
     const resumed = await h.waitIncident(incident.id, (i) => i.status === 'triggered' && i.slas[0].status === 'running');
     expect(new Date(resumed.slas[0].dueAt).getTime()).toBe(new Date(incident.createdAt).getTime() + 180 * 60_000);
     h.advance(48);
-    await sleep(500);
+    await h.quiet();
     expect(h.published(incident.id, 'incident.sla-breached')).toHaveLength(0);
     h.advance(3);
     const [breach] = await h.waitPublished(incident.id, 'incident.sla-breached');
