@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { OffsetClock } from '#libs/clock';
-import { type KafkaTap, TestWorld, eventually, expectOk } from '#libs/testing';
+import { type KafkaTap, TestWorld, eventually, expectOk, waitUntilQuiet } from '#libs/testing';
 import { ingestService } from '../src/service.js';
 
 /** An in-process alert-ingest with its own databases, a movable clock and a tap on what it publishes. */
@@ -30,7 +30,10 @@ export async function startIngest(env: Record<string, string> = {}) {
       .filter((e) => !seen.has(e.id) && !!seen.add(e.id));
   }
 
-  return { world, clock, svc, admin, sender, tap, integration, alerts, eventsOf, close: () => world.close() };
+  /** Waits until alert-ingest has handled everything so far (timers due by its clock included) and the tap has read what it published. */
+  const quiet = () => waitUntilQuiet(world, { services: ['alert-ingest'], now: () => clock.now(), taps: [tap] });
+
+  return { world, clock, svc, admin, sender, tap, integration, alerts, eventsOf, quiet, close: () => world.close() };
 }
 
 export type Ingest = Awaited<ReturnType<typeof startIngest>>;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, sleep } from '#libs/testing';
+import { eventually } from '#libs/testing';
 import { startIngest, type Ingest } from './helpers.js';
 
 const trigger = (key: string, dedup: string | undefined, summary = `Disk full on ${dedup}`) => ({
@@ -55,7 +55,7 @@ describe('PagerDuty Events API v2 and Opsgenie Alert API: dedup as those product
     t.clock.advance(6000);
     const dedup = await eventually(async () => t.eventsOf(serviceId, 'alert.deduplicated')[0], { what: 'alert.deduplicated' });
     expect(dedup.data).toMatchObject({ alertId: alert.id, count: 11 });
-    await sleep(500);
+    await t.quiet();
     expect(t.eventsOf(serviceId, 'alert.triggered')).toHaveLength(1);
     expect(t.eventsOf(serviceId, 'alert.deduplicated')).toHaveLength(1);
     const metrics = (await t.sender.get('/metrics')).body as string;

@@ -9,6 +9,7 @@ import {
   produceRaw,
   SmtpSink,
   TestWorld,
+  waitUntilQuiet,
   type Api,
   type FakeCall,
   type FakeSms,
@@ -168,6 +169,15 @@ export class NotifierHarness {
       .ofType(type)
       .map((m) => m.json!.data)
       .filter(filter);
+  }
+
+  /**
+   * Waits until notifier has handled everything so far (every event read, no notification being
+   * sent or due by the test clock, no timer due, every event published) and the tap has read it,
+   * so a test can assert that something was not sent or did not happen.
+   */
+  quiet(): Promise<void> {
+    return waitUntilQuiet(this.world, { services: ['notifier'], now: () => this.clock.now(), taps: [this.tap] });
   }
 
   advance(ms: number): void {

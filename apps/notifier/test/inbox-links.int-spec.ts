@@ -1,4 +1,4 @@
-import { queryDb, sleep } from '#libs/testing';
+import { queryDb } from '#libs/testing';
 import { NotifierHarness, newNumber, soon } from './harness.js';
 
 interface InboxMessage {
@@ -42,7 +42,7 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     const confirm = await opened.text();
     expect(confirm).toContain(`Acknowledge incident #${incident.number}?`);
     expect(confirm).toContain('<form method="post"');
-    await sleep(500);
+    await h.quiet();
     expect(h.events('responder.action', (d) => d.incidentId === incident.incidentId)).toHaveLength(0);
 
     const done = await fetch(ack, { method: 'POST' });
@@ -65,7 +65,7 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     // A link whose signature does not match is not a link at all.
     const forged = ack.replace(/\.[A-Za-z0-9_-]+$/, '.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
     expect((await fetch(forged, { method: 'POST' })).status).toBe(404);
-    await sleep(300);
+    await h.quiet();
     expect(h.events('responder.action', (d) => d.incidentId === incident.incidentId)).toHaveLength(1);
   });
 
@@ -179,7 +179,7 @@ describe('notifier in capture mode: the inbox, and signed acknowledge links', ()
     expect(mail.subject).toBe('[Klaxon] Update on #42 Checkout degraded: Payments are slow; a fix is rolling out');
     expect(mail.body).toContain('Next update in 30 minutes.');
     await waitFor('support@example.com', (m) => m.channel === 'email', 'the update to support');
-    await sleep(500);
+    await h.quiet();
     expect((await h.api.get('/api/v1/inbox?channel=email&limit=500')).body.filter((m: InboxMessage) => /ceo@example.com/i.test(m.destination))).toHaveLength(1);
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { gatherAction, queryDb, sleep, spoken, testTokens } from '#libs/testing';
+import { gatherAction, queryDb, spoken, testTokens } from '#libs/testing';
 import { NotifierHarness, newNumber, soon } from './harness.js';
 
 /**
@@ -101,7 +101,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     expect(push.message.data?.acknowledgeUrl).toMatch(new RegExp(`^${h.url}/l/`));
     expect(push.message.data?.acknowledgeToken).toBeTruthy();
 
-    await sleep(500);
+    await h.quiet();
     expect(h.pageSms(number)).toHaveLength(0);
     h.advance(60_000);
     const sms = await h.sms(number, `Klaxon #${incident.number}`);
@@ -115,7 +115,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     expect(action).toMatchObject({ action: 'acknowledge', userId: dana.id, source: 'sms' });
 
     h.advance(3 * 60_000);
-    await sleep(1500);
+    await h.quiet();
     expect(h.twilio.callsTo(number).filter((c) => !/verification/.test(c.twiml))).toHaveLength(0);
     await soon(
       async () =>
@@ -143,7 +143,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     });
     const reply = await h.twilio.sms(h.inboundSmsUrl, number, 'ack 1');
     expect(reply.text).toContain(`<Message>#${incident.number} was already acknowledged by Sam.</Message>`);
-    await sleep(300);
+    await h.quiet();
     expect(h.events('responder.action', (d) => d.incidentId === incident.incidentId)).toHaveLength(0);
   });
 
@@ -199,7 +199,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
       body: new URLSearchParams({ From: number, Body: '1a', MessageSid: 'SMx' }).toString(),
     });
     expect(other.status).toBe(403);
-    await sleep(500);
+    await h.quiet();
     expect(h.events('responder.action', (d) => d.incidentId === incident.incidentId)).toHaveLength(0);
   });
 
@@ -317,7 +317,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const incident = await h.page(dana, { title: 'Queue backlog' });
     const first = await h.call(number, 1);
     await h.twilio.callStatus(first, 'no-answer');
-    await sleep(500);
+    await h.quiet();
     expect(h.twilio.callsTo(number).filter((c) => !/verification/.test(c.twiml))).toHaveLength(1);
     h.advance(61_000);
     const second = await h.call(number, 2);
@@ -348,7 +348,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     const second = await h.page(dana, { title: 'DB slow' });
     const third = await h.page(dana, { title: 'Cache misses' });
     await soon(async () => (await pending(number)) === 2, { what: 'two pages waiting' });
-    await sleep(500);
+    await h.quiet();
     expect(h.pageSms(number)).toHaveLength(1);
     h.advance(60_000);
     const bundle = await h.sms(number, 'incidents on Checkout API');
@@ -474,7 +474,7 @@ describe('notifier: push, SMS and voice, and answering from the phone', () => {
     // Once the pause is over, one trial call closes the circuit and everything goes, each once.
     h.advance(30_000);
     await soon(async () => tokens.every((t) => h.fcm.to(t).length === 1), { what: 'all six pushes delivered' });
-    await sleep(500);
+    await h.quiet();
     expect(tokens.map((t) => h.fcm.to(t).length)).toEqual([1, 1, 1, 1, 1, 1]);
     const metrics = (await h.api.get('/metrics')).body as string;
     expect(metrics).toMatch(/klaxon_notifier_provider_calls_total\{channel="push",provider="fcm",outcome="not-sent"[^}]*\} ([5-9]|\d\d)/);
