@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { OffsetClock } from '#libs/clock';
 import { buildEvent, dlqTopicName } from '#libs/contracts';
-import { KafkaTap, TestWorld, eventually, produceRaw, sleep } from '#libs/testing';
+import { KafkaTap, TestWorld, eventually, produceRaw, waitUntilQuiet, type Now } from '#libs/testing';
 import { probeService } from './probe-service.js';
 
 function alertEvent(summary: string, alertId: string = randomUUID(), serviceId: string = randomUUID()) {
@@ -37,13 +37,17 @@ describe('messaging: outbox relay, idempotent consumer, dead letters, durable ti
   });
   afterAll(() => world.close());
 
+  /** Every probe has read all of the alerts topic, emptied its outbox and fired its due timers (by `now`), and the taps have read all. */
+  const quiet = (opts: { now?: Now; taps?: KafkaTap[] } = {}) =>
+    waitUntilQuiet(world, { services: [{ name: probeService.name, consumes: probeService.consumes, now: opts.now }], taps: opts.taps });
+
   it('applies a message delivered twice exactly once', async () => {
     const event = alertEvent('twice');
     const message = { key: event.key, value: JSON.stringify(event) };
     await produceRaw(world.infra.brokers, world.topic('alerts'), [message, message]);
     await eventually(async () => (await effects(event.data.alertId)).length === 1, { what: 'the effect' });
-    // Give the second copy every chance to be (wrongly) applied.
-    await sleep(1000);
+    // The group has read past the second copy: had it been applied, its effect would be there.
+    await quiet();
     expect(await effects(event.data.alertId)).toHaveLength(1);
   });
 
@@ -121,7 +125,7 @@ describe('messaging: outbox relay, idempotent consumer, dead letters, durable ti
       }),
     ).rejects.toThrow('the state change failed');
     await eventually(async () => tap.messages.filter((m) => m.key === alertId).length >= 20, { what: '20 events on Kafka' });
-    await sleep(500);
+    await quiet({ taps: [tap] });
     const summaries = tap.messages.filter((m) => m.key === alertId).map((m) => m.json!.data.summary);
     expect(summaries).toEqual(Array.from({ length: 20 }, (_, i) => `ordered ${i}`));
     const [{ n }] = await probe.runtime.dataSource.query('SELECT count(*)::int AS n FROM outbox');
@@ -142,7 +146,7 @@ describe('messaging: outbox relay, idempotent consumer, dead letters, durable ti
     await Promise.all(writers);
     const total = 2 * 25 * keys.length;
     await eventually(async () => tap.messages.filter((m) => keys.includes(m.key!)).length >= total, { what: `${total} events`, timeoutMs: 30000 });
-    await sleep(1000);
+    await quiet({ taps: [tap] });
     const mine = tap.messages.filter((m) => keys.includes(m.key!));
     const ids = mine.map((m) => m.json!.id);
     expect(ids).toHaveLength(total);
@@ -160,17 +164,25 @@ describe('messaging: outbox relay, idempotent consumer, dead letters, durable ti
     const clock = new OffsetClock();
     const a = await world.start(probeService, { clock });
     const b = await world.start(probeService, { clock });
+    // A minute ahead of the wall clock, so that only a and b can fire the marker below (the other probes run on the wall clock).
+    clock.advance(60_000);
     const due = new Date(clock.now().getTime() + 30 * 60_000);
     await a.runtime.dataSource.transaction(async (em) => {
       for (let i = 0; i < 200; i++) await a.runtime.timers.schedule(em, 'probe', `probe:${i}`, due);
+      await a.runtime.timers.schedule(em, 'probe', 'marker', clock.now());
     });
-    await sleep(300);
-    const count = async () => (await a.runtime.dataSource.query('SELECT count(*)::int AS n, count(DISTINCT key)::int AS keys FROM timer_effects'))[0];
-    // Nothing fires before its time.
+    const count = async () =>
+      (await a.runtime.dataSource.query(`SELECT count(*)::int AS n, count(DISTINCT key)::int AS keys FROM timer_effects WHERE key LIKE 'probe:%'`))[0];
+    // Nothing fires before its time: the marker, due now, has fired in a pass over the same table, and nothing else is due.
+    await eventually(async () => (await a.runtime.dataSource.query(`SELECT 1 FROM timer_effects WHERE key = 'marker'`)).length === 1, {
+      what: 'the marker timer fired',
+    });
+    await quiet({ now: () => clock.now() });
     expect((await count()).n).toBe(0);
     clock.advance(30 * 60_000);
     await eventually(async () => (await count()).n >= 200, { what: '200 fired timers' });
-    await sleep(500);
+    // No timer due is left, not even one claimed by a runner and not yet committed.
+    await quiet({ now: () => clock.now() });
     expect(await count()).toEqual({ n: 200, keys: 200 });
     void b;
   });
