@@ -15,8 +15,14 @@ export interface Audit {
   counts: Record<string, number | string>;
   lost: Finding[];
   doubled: Finding[];
-  /** Not lost or doubled, but wrong: state left behind, paging after an acknowledgement. */
+  /** Not lost or doubled, but wrong: state left open after every monitor resolved. */
   wrong: Finding[];
+  /**
+   * Steps that fired after the incident was acknowledged or resolved: oncall hears of it through
+   * the incidents topic, so while incidents or the broker is down it escalates on for a while
+   * (and notifier, which hears the same way, may page). Reported with how late and what was sent.
+   */
+  late: Finding[];
 }
 
 interface AlertRow {
@@ -219,26 +225,33 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
     'escalations still active for resolved incidents',
     escalations.filter((e) => e.state === 'active').map((e) => e.incident_id),
   );
-  // Paging after an acknowledgement: a step fired more than 2 s after the incident was acknowledged (and never un-acknowledged since).
+  // Paging after an acknowledgement or resolve: a step fired more than 2 s after it (and the incident never un-acknowledged since).
+  const late: Finding[] = [];
   const back = new Map<string, number>();
   for (const r of reTriggered) back.set(r.incident_id, Math.max(back.get(r.incident_id) ?? 0, r.at.getTime()));
-  const pagedAfterAck = incidents.filter((i) => {
-    if (!i.acknowledged_at) return false;
-    const ackAt = i.acknowledged_at.getTime();
-    if ((back.get(i.id) ?? 0) > ackAt) return false;
-    return (fired.get(i.id) ?? []).some((f) => f.fired_at.getTime() > ackAt + 2000);
-  });
+  const sentFor = new Map<string, number>();
+  for (const n of notifications) if (n.kind === 'page' && ['sent', 'delivered'].includes(n.status)) sentFor.set(n.page_id, (sentFor.get(n.page_id) ?? 0) + 1);
+  const after = (i: (typeof incidents)[number], at: Date | null, unless: (i: (typeof incidents)[number]) => boolean) => {
+    if (!at || unless(i)) return undefined;
+    const lateFirings = (fired.get(i.id) ?? []).filter((f) => f.fired_at.getTime() > at.getTime() + 2000);
+    if (!lateFirings.length) return undefined;
+    const lag = Math.max(...lateFirings.map((f) => f.fired_at.getTime() - at.getTime()));
+    const messages = lateFirings.reduce(
+      (n, f) => n + f.user_ids.reduce((m, u) => m + (sentFor.get(`${f.incident_id}:g${f.generation}:l${f.loop}:s${f.step}:${u}`) ?? 0), 0),
+      0,
+    );
+    return `#${i.number}: ${lateFirings.length} step(s) up to ${(lag / 1000).toFixed(1)} s after; ${messages} message(s) sent for them`;
+  };
+  const list = (f: (i: (typeof incidents)[number]) => string | undefined) => incidents.map(f).filter((x): x is string => !!x);
   add(
-    wrong,
-    'acknowledged incidents that kept paging',
-    pagedAfterAck.map((i) => `#${i.number}`),
+    late,
+    'acknowledged incidents whose escalation went on',
+    list((i) => after(i, i.acknowledged_at, (x) => (back.get(x.id) ?? 0) > (x.acknowledged_at?.getTime() ?? 0))),
   );
   add(
-    wrong,
-    'resolved incidents that kept paging',
-    incidents
-      .filter((i) => i.resolved_at && (fired.get(i.id) ?? []).some((f) => f.fired_at.getTime() > i.resolved_at!.getTime() + 2000))
-      .map((i) => `#${i.number}`),
+    late,
+    'resolved incidents whose escalation went on',
+    list((i) => after(i, i.resolved_at, () => false)),
   );
 
   const pages = notifications.filter((n) => n.kind === 'page');
@@ -248,6 +261,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
     lost,
     doubled,
     wrong,
+    late,
     counts: {
       'alerts stored': alerts.length,
       'occurrences counted': alerts.reduce((n, a) => n + a.count, 0),
