@@ -1,4 +1,4 @@
-import { Api, SmtpSink, TestWorld, createPagingWorld, eventually, pdTrigger, queryDb, sleep } from '#libs/testing';
+import { Api, SmtpSink, TestWorld, createPagingWorld, eventually, pdTrigger, queryDb, waitUntilQuiet } from '#libs/testing';
 
 /**
  * kill -9 at the worst moments, through real processes: the page is neither lost nor doubled.
@@ -40,7 +40,8 @@ describe('crash safety: a kill -9 at any of these points loses no page and doubl
   async function expectExactlyOnePage(incidentsApi: () => Api) {
     const mail = await eventually(async () => smtp.to('dana@example.com')[0], { what: 'the page', timeoutMs: 30000 });
     expect(mail.subject).toContain('Disk full on db1');
-    await sleep(1500);
+    // All four services have handled everything (the restarted one included): a second page would have been sent by now.
+    await waitUntilQuiet(world);
     expect(smtp.to('dana@example.com')).toHaveLength(1);
     const list = await incidentsApi().get('/api/v1/incidents');
     expect(list.body).toHaveLength(1);

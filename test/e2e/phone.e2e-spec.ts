@@ -1,4 +1,4 @@
-import { Api, FakeTwilio, TestWorld, createPagingWorld, eventually, expectOk, freePort, pdTrigger, sleep } from '#libs/testing';
+import { Api, FakeTwilio, TestWorld, createPagingWorld, eventually, expectOk, freePort, pdTrigger, testClockOf, waitUntilQuiet } from '#libs/testing';
 
 /**
  * A GoAlert-style smoke test across the four service processes: an alert pages the first step by
@@ -21,6 +21,11 @@ describe('paging across the four services: SMS, replies, escalation', () => {
   let samEmail = '';
 
   const advanceOncall = (ms: number) => expectOk(oncall.post('/__test/clock/advance', { ms }));
+  /** All four services have handled everything, timers due by each one's clock included (oncall's and notifier's run ahead). */
+  const quiet = () =>
+    waitUntilQuiet(world, {
+      services: ['alert-ingest', 'incidents', { name: 'oncall', now: testClockOf(() => oncall) }, { name: 'notifier', now: testClockOf(() => notifier) }],
+    });
   const pageSms = () => twilio.smsTo(dana.number).filter((s) => s.body.startsWith('Klaxon #'));
   const inboxFor = async (email: string) => (await notifier.get(`/api/v1/inbox?to=${encodeURIComponent(email)}`)).body as { subject: string }[];
   const reply = (body: string) => twilio.sms(`${notifierUrl}/api/v1/twilio/sms/inbound`, dana.number, body);
@@ -98,7 +103,7 @@ describe('paging across the four services: SMS, replies, escalation', () => {
 
     // Well past step 2's delay: nothing more goes out.
     await advanceOncall(10 * 60_000);
-    await sleep(3000);
+    await quiet();
     expect(await inboxFor(samEmail)).toEqual([]);
     expect(pageSms()).toHaveLength(1);
     const timeline = (await incidents.get(`/api/v1/incidents/${incident.id}/timeline?order=asc`)).body as { kind: string; details: { step?: number } }[];
@@ -118,7 +123,7 @@ describe('paging across the four services: SMS, replies, escalation', () => {
     // oncall's clock now runs ten minutes ahead of notifier's (the first test moved it): the page must not wait for it.
     await eventually(async () => pageSms().find((s) => s.body.includes('API 5xx above 2%')), { what: 'the SMS to Dana', timeoutMs: 30000 });
     await advanceOncall(4 * 60_000);
-    await sleep(2000);
+    await quiet();
     expect(await inboxFor(samEmail)).toEqual([]);
     await advanceOncall(60_000 + 1000);
     const page = await eventually(async () => (await inboxFor(samEmail)).find((m) => m.subject.includes('API 5xx above 2%')), {
