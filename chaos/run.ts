@@ -6,7 +6,7 @@ import { ChaosKafka, ChaosPostgres } from './cluster.js';
 import { FAULT_KINDS, FaultRunner, describeFault, faultSchedule } from './faults.js';
 import { Random } from './random.js';
 import { ChaosStack } from './stack.js';
-import { Responders, buildWorld, sendEvent, type MonitoredKey, type SendLog } from './traffic.js';
+import { Responders, buildWorld, sendEvent, sendEvents, type Action, type MonitoredKey, type SendLog } from './traffic.js';
 
 /**
  * `npm run chaos [-- --short] [--seed N] [--minutes M]`: the whole stack with two instances of
@@ -97,13 +97,20 @@ export default async function chaos(args: string[]): Promise<number> {
     const t0 = Date.now();
     const faults = new FaultRunner(stack, kafka, postgres, t0);
     const responders = new Responders(stack, random, 0.3);
-    const log: SendLog = { accepted: 0, refused: [], abandoned: 0, retries: 0, byType: { pagerduty: 0, opsgenie: 0, alertmanager: 0, webhook: 0 } };
+    const log: SendLog = {
+      accepted: 0,
+      refused: [],
+      abandoned: 0,
+      retries: 0,
+      byType: { pagerduty: 0, opsgenie: 0, alertmanager: 0, webhook: 0 },
+      requests: { pagerduty: 0, opsgenie: 0, alertmanager: 0, webhook: 0 },
+    };
     responders.start();
     const ingest = stack.balancers.get('alert-ingest')!.url;
     const [sent] = await Promise.all([storm(ingest, keys, random, profile.rate, windowMs, log), faults.run(schedule)]);
     const stormEnded = Date.now();
     say(
-      `\nstorm: ${sent} events sent in ${((stormEnded - t0) / 1000).toFixed(0)} s, ${log.accepted} accepted (${fmt(log.byType)}); ${log.retries} retries; ${log.abandoned} given up after a minute; ${log.refused.length} refused`,
+      `\nstorm: ${sent} events sent in ${((stormEnded - t0) / 1000).toFixed(0)} s, ${log.accepted} accepted (${fmt(log.byType)}; Alertmanager's in ${log.requests.alertmanager} webhooks); ${log.retries} retries; ${log.abandoned} given up after a minute; ${log.refused.length} refused`,
     );
     for (const r of log.refused.slice(0, 10)) say(`  refused: ${r.what}: ${r.status} ${r.body}`);
     for (const line of faults.log) say(`  ${line}`);
@@ -178,7 +185,7 @@ export default async function chaos(args: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-/** Events at a steady rate from monitors (one event in flight per key, as a monitor sends), mostly triggers, a quarter resolves. */
+/** Events at a steady rate from monitors (one event in flight per key, as a monitor sends; Alertmanager in batches), mostly triggers, a quarter resolves. */
 async function storm(ingest: string, keys: MonitoredKey[], random: Random, rate: number, windowMs: number, log: SendLog): Promise<number> {
   const t0 = Date.now();
   const inFlight = new Set<Promise<void>>();
@@ -191,12 +198,15 @@ async function storm(ingest: string, keys: MonitoredKey[], random: Random, rate:
       await Promise.race(inFlight);
       continue;
     }
-    const k = random.pick(free);
-    const action = k.triggersAccepted > k.resolvesAccepted && random.chance(0.25) ? 'resolve' : 'trigger';
-    k.busy = true;
-    sent += 1;
-    const p = sendEvent(ingest, k, action, log).then(() => {
-      k.busy = false;
+    const first = random.pick(free);
+    // Alertmanager sends what its group holds in one webhook: up to 5 alerts of one integration.
+    const batch =
+      first.service.sender === 'alertmanager' ? [first, ...free.filter((k) => k !== first && k.service === first.service).slice(0, random.int(5))] : [first];
+    const events = batch.map((k) => ({ k, action: (k.triggersAccepted > k.resolvesAccepted && random.chance(0.25) ? 'resolve' : 'trigger') as Action }));
+    for (const k of batch) k.busy = true;
+    sent += events.length;
+    const p = sendEvents(ingest, events, log).then(() => {
+      for (const k of batch) k.busy = false;
     });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));

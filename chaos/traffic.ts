@@ -140,10 +140,15 @@ export interface SendLog {
   abandoned: number;
   retries: number;
   byType: Record<Sender, number>;
+  /** Requests that were accepted, per sender (Alertmanager's carry several events). */
+  requests: Record<Sender, number>;
 }
 
-/** What a monitor sends for a trigger or a resolve, in its sender's own format. */
-function request(k: MonitoredKey, action: 'trigger' | 'resolve'): { path: string; body: unknown; headers?: Record<string, string> } {
+export type Action = 'trigger' | 'resolve';
+
+/** What a monitor sends for a trigger or a resolve, in its sender's own format; Alertmanager sends several alerts of one integration in one webhook. */
+function request(events: { k: MonitoredKey; action: Action }[]): { path: string; body: unknown; headers?: Record<string, string> } {
+  const { k, action } = events[0]!;
   const s = k.service;
   const summary = `Chaos ${k.key} failing`;
   switch (s.sender) {
@@ -165,30 +170,30 @@ function request(k: MonitoredKey, action: 'trigger' | 'resolve'): { path: string
             body: { source: 'chaos' },
             headers: { authorization: `GenieKey ${s.key}` },
           };
-    case 'alertmanager':
+    case 'alertmanager': {
+      const alerts = events.map((e) => ({
+        status: e.action === 'trigger' ? 'firing' : 'resolved',
+        labels: { alertname: 'Chaos', key: e.k.key },
+        annotations: { summary: `Chaos ${e.k.key} failing` },
+        startsAt: e.k.startsAt,
+        endsAt: e.action === 'trigger' ? '0001-01-01T00:00:00Z' : new Date().toISOString(),
+        fingerprint: e.k.key,
+      }));
       return {
         path: `/integrations/alertmanager/${s.key}`,
         body: {
           version: '4',
           receiver: 'klaxon',
-          status: action === 'trigger' ? 'firing' : 'resolved',
-          groupKey: `{}:{key="${k.key}"}`,
-          groupLabels: { key: k.key },
-          commonLabels: { alertname: 'Chaos', key: k.key },
-          commonAnnotations: { summary },
+          status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+          groupKey: `{}:{alertname="Chaos"}`,
+          groupLabels: { alertname: 'Chaos' },
+          commonLabels: { alertname: 'Chaos' },
+          commonAnnotations: {},
           externalURL: 'http://alertmanager.chaos',
-          alerts: [
-            {
-              status: action === 'trigger' ? 'firing' : 'resolved',
-              labels: { alertname: 'Chaos', key: k.key },
-              annotations: { summary },
-              startsAt: k.startsAt,
-              endsAt: action === 'trigger' ? '0001-01-01T00:00:00Z' : new Date().toISOString(),
-              fingerprint: k.key,
-            },
-          ],
+          alerts,
         },
       };
+    }
     case 'webhook':
       return { path: `/integrations/webhook/${s.key}`, body: { id: k.key, state: action === 'trigger' ? 'DOWN' : 'UP', title: summary } };
   }
@@ -198,8 +203,15 @@ function request(k: MonitoredKey, action: 'trigger' | 'resolve'): { path: string
  * Sends one event as a monitor would: retried on 5xx and lost connections for up to a minute
  * (PagerDuty's and Alertmanager's senders retry; a 2xx is the promise that nothing is lost).
  */
-export async function sendEvent(ingest: string, k: MonitoredKey, action: 'trigger' | 'resolve', log: SendLog): Promise<boolean> {
-  const r = request(k, action);
+export async function sendEvent(ingest: string, k: MonitoredKey, action: Action, log: SendLog): Promise<boolean> {
+  return sendEvents(ingest, [{ k, action }], log);
+}
+
+/** Several events in one request (Alertmanager's batches); each counts as accepted when the request is. */
+export async function sendEvents(ingest: string, events: { k: MonitoredKey; action: Action }[], log: SendLog): Promise<boolean> {
+  const r = request(events);
+  const what = events.map((e) => `${e.action} ${e.k.key}`).join(', ');
+  const sender = events[0]!.k.service.sender;
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     let status = 0;
@@ -217,22 +229,25 @@ export async function sendEvent(ingest: string, k: MonitoredKey, action: 'trigge
       status = 0;
     }
     if (status >= 200 && status < 300) {
-      log.accepted += 1;
-      log.byType[k.service.sender] += 1;
-      if (action === 'trigger') k.triggersAccepted += 1;
-      else {
-        k.resolvesAccepted += 1;
-        // The next firing is a new episode (Alertmanager: a new startsAt).
-        k.startsAt = new Date(Date.now() + 1).toISOString();
+      log.accepted += events.length;
+      log.byType[sender] += events.length;
+      log.requests[sender] += 1;
+      for (const { k, action } of events) {
+        if (action === 'trigger') k.triggersAccepted += 1;
+        else {
+          k.resolvesAccepted += 1;
+          // The next firing is a new episode (Alertmanager: a new startsAt).
+          k.startsAt = new Date(Date.now() + 1).toISOString();
+        }
       }
       return true;
     }
     if (status >= 400 && status < 500 && status !== 429 && status !== 408) {
-      log.refused.push({ what: `${action} ${k.key} (${k.service.sender})`, status, body: text.slice(0, 300) });
+      log.refused.push({ what: `${what} (${sender})`, status, body: text.slice(0, 300) });
       return false;
     }
     if (Date.now() - started > 60_000) {
-      log.abandoned += 1;
+      log.abandoned += events.length;
       return false;
     }
     log.retries += 1;
