@@ -158,7 +158,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
   );
 
   // 4. notification → message (or a recorded failure)
-  const sids = new Set([...stack.twilio.messages.map((m) => m.sid), ...stack.twilio.calls.map((c) => c.sid)]);
+  const sids = new Set([...stack.twilio.messages.map((m) => m.sid), ...stack.twilio.calls.map((c) => c.sid), ...stack.fcm.sends.map((p) => p.name)]);
   const mailIds = new Map<string, number>();
   for (const m of stack.smtp.mails) mailIds.set(m.messageId, (mailIds.get(m.messageId) ?? 0) + 1);
   const reached = (n: NotificationRow) =>
@@ -185,6 +185,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
   const unrecordedSends = [
     ...stack.twilio.messages.map((m) => ({ channel: 'sms', sid: m.sid, to: m.to })),
     ...stack.twilio.calls.map((c) => ({ channel: 'voice', sid: c.sid, to: c.to })),
+    ...stack.fcm.sends.map((p) => ({ channel: 'push', sid: p.name, to: p.message.token })),
   ].filter((m) => !recorded.has(m.sid));
   let sentButUnknown = 0;
   const extra: string[] = [];
@@ -195,7 +196,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
       sentButUnknown += 1;
     } else extra.push(`${m.channel} ${m.sid} to ${m.to}`);
   }
-  add(doubled, 'SMS and calls the provider took beyond what notifier recorded', extra);
+  add(doubled, 'SMS, calls and pushes the provider took beyond what notifier recorded', extra);
   add(
     doubled,
     'emails received more than once',
@@ -271,13 +272,13 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
       'pages requested (person × step)': requested.length,
       'pages dropped as stale (incident acknowledged or resolved before notifier had them)': stale.length,
       'page notifications': pages.length,
-      'sent (sms / voice / email)': `${channel('sms')} / ${channel('voice')} / ${channel('email')}`,
+      'sent (sms / voice / push / email)': `${channel('sms')} / ${channel('voice')} / ${channel('push')} / ${channel('email')}`,
       'failed or unknown (recorded)': byStatus(['failed', 'undelivered', 'unknown']),
       'of those, sent in fact (the provider timed out; not resent)': sentButUnknown,
       'why (channel, status, error: count)': reasons(pages.filter((n) => ['failed', 'undelivered', 'unknown'].includes(n.status))),
       cancelled: byStatus(['cancelled']),
       'queued, due later (will be cancelled)': pages.filter((n) => n.status === 'queued' && !n.overdue).length,
-      'messages at the provider (sms / calls / emails)': `${stack.twilio.messages.length} / ${stack.twilio.calls.length} / ${stack.smtp.mails.length}`,
+      'messages at the providers (sms / calls / pushes / emails)': `${stack.twilio.messages.length} / ${stack.twilio.calls.length} / ${stack.fcm.sends.length} / ${stack.smtp.mails.length}`,
     },
   };
 }

@@ -37,6 +37,16 @@ export class ChaosPostgres {
     this.pgCtl('restart');
   }
 
+  /** Like a crash of the server: `pg_ctl stop -m immediate` (no checkpoint; WAL is replayed at the next start). */
+  crash(): void {
+    run(path.join(postgresBin(), 'pg_ctl'), ['-D', this.dir, '-m', 'immediate', 'stop']);
+  }
+
+  /** Starts the server again after a crash (recovery first). */
+  startAgain(): void {
+    this.pgCtl('start');
+  }
+
   close(): void {
     if (!this.dir) return;
     spawnSync(...cmd(path.join(postgresBin(), 'pg_ctl'), ['-D', this.dir, '-m', 'immediate', 'stop']), { stdio: 'ignore' });

@@ -4,8 +4,8 @@ import type { ChaosKafka, ChaosPostgres } from './cluster.js';
 import type { Random } from './random.js';
 import type { ChaosStack, Instance } from './stack.js';
 
-export type FaultKind = 'kill' | 'broker-stop' | 'broker-kill' | 'postgres-restart' | 'stall' | 'sms-500' | 'sms-timeout';
-export const FAULT_KINDS: FaultKind[] = ['kill', 'broker-stop', 'broker-kill', 'postgres-restart', 'stall', 'sms-500', 'sms-timeout'];
+export type FaultKind = 'kill' | 'broker-stop' | 'broker-kill' | 'postgres-restart' | 'postgres-crash' | 'stall' | 'sms-500' | 'sms-timeout';
+export const FAULT_KINDS: FaultKind[] = ['kill', 'broker-stop', 'broker-kill', 'postgres-restart', 'postgres-crash', 'stall', 'sms-500', 'sms-timeout'];
 
 export interface Fault {
   /** When it starts, ms after the storm began. */
@@ -42,13 +42,17 @@ export function faultSchedule(
   }
   // Infrastructure faults one at a time, each in its own slot.
   const infra: FaultKind[] = [];
-  for (let r = 0; r < rounds; r++) infra.push('broker-stop', 'broker-kill', 'postgres-restart');
+  for (let r = 0; r < rounds; r++) infra.push('broker-stop', 'broker-kill', 'postgres-restart', 'postgres-crash');
   const slot = span / infra.length;
   infra
     .map((kind) => ({ kind, order: random.next() }))
     .sort((a, b) => a.order - b.order)
     .forEach(({ kind }, i) =>
-      faults.push({ at: start + i * slot + random.next() * slot * 0.4, kind, forMs: kind === 'postgres-restart' ? 0 : random.between(3000, 8000) }),
+      faults.push({
+        at: start + i * slot + random.next() * slot * 0.4,
+        kind,
+        forMs: kind === 'postgres-restart' ? 0 : kind === 'postgres-crash' ? random.between(1000, 4000) : random.between(3000, 8000),
+      }),
     );
   return faults.sort((a, b) => a.at - b.at);
 }
@@ -67,6 +71,8 @@ export function describeFault(f: Fault): string {
       return `${t} Kafka broker kill -9, restarted ${d} later`;
     case 'postgres-restart':
       return `${t} PostgreSQL pg_ctl restart -m fast`;
+    case 'postgres-crash':
+      return `${t} PostgreSQL crashed (pg_ctl stop -m immediate: no checkpoint, WAL replayed at start), started ${d} later`;
     case 'sms-500':
       return `${t} SMS/voice provider answers 500 for ${d}`;
     case 'sms-timeout':
@@ -101,7 +107,8 @@ export class FaultRunner {
       await Promise.all(
         schedule.map(async (f) => {
           await sleep(Math.max(0, this.t0 + f.at - Date.now()));
-          const lane = f.target ?? (f.kind.startsWith('broker') ? 'broker' : f.kind.startsWith('sms') ? 'sms' : f.kind);
+          const lane =
+            f.target ?? (f.kind.startsWith('broker') ? 'broker' : f.kind.startsWith('sms') ? 'sms' : f.kind.startsWith('postgres') ? 'postgres' : f.kind);
           const previous = lanes.get(lane) ?? Promise.resolve();
           let release!: () => void;
           lanes.set(lane, new Promise<void>((r) => (release = r)));
@@ -110,7 +117,7 @@ export class FaultRunner {
           const from = Date.now();
           try {
             await this.apply(f);
-            if (['broker-stop', 'broker-kill', 'postgres-restart'].includes(f.kind)) this.outages.push({ from, to: Date.now() });
+            if (['broker-stop', 'broker-kill', 'postgres-restart', 'postgres-crash'].includes(f.kind)) this.outages.push({ from, to: Date.now() });
           } catch (err) {
             this.note(`FAILED ${describeFault(f)}: ${(err as Error).message}`);
           } finally {
@@ -179,6 +186,11 @@ export class FaultRunner {
         return;
       case 'postgres-restart':
         this.postgres.restart();
+        return;
+      case 'postgres-crash':
+        this.postgres.crash();
+        await sleep(f.forMs);
+        this.postgres.startAgain();
         return;
       case 'sms-500': {
         const end = this.stack.twilio.refuseAll({ status: 500, code: 20500, message: 'Internal Server Error' });

@@ -80,7 +80,7 @@ export default async function chaos(args: string[]): Promise<number> {
     );
     const { people, keys } = await buildWorld(stack, profile, random);
     say(
-      `world: ${people.length} people (SMS, email, voice after 1 min), ${profile.services} services (PagerDuty v2, Opsgenie, Alertmanager, webhook in turn), ${keys.length} dedup keys; policies escalate every minute and loop once`,
+      `world: ${people.length} people (push, SMS, email at once, a call after 1 min), ${profile.services} services (PagerDuty v2, Opsgenie, Alertmanager, webhook in turn), ${keys.length} dedup keys; policies escalate every minute and loop once`,
     );
     await settleWorld(stack.world, () => new Date(), 120_000);
 

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ServiceProcess, SERVICES, type ServiceName } from '#libs/devstack';
-import { Api, FakeTwilio, REPO_ROOT, SmtpSink, TestWorld, freePort } from '#libs/testing';
+import { Api, FakeFcm, FakeTwilio, REPO_ROOT, SmtpSink, TestWorld, freePort } from '#libs/testing';
 
 /** One running copy of a service: its own process and port, sharing the service's database, consumer group and timers with its twin. */
 export class Instance {
@@ -26,11 +26,12 @@ export class Instance {
 /**
  * Two instances of every service over one Kafka broker and one PostgreSQL cluster, each service
  * behind a round-robin balancer (what a load balancer in front of replicas does: a connection
- * refused is tried on the other instance). Twilio and the mail server are local fakes.
+ * refused is tried on the other instance). Twilio, FCM and the mail server are local fakes.
  */
 export class ChaosStack {
   readonly twilio = new FakeTwilio();
   readonly smtp = new SmtpSink();
+  readonly fcm = new FakeFcm();
   readonly instances: Instance[] = [];
   readonly balancers = new Map<ServiceName, Balancer>();
   readonly world: TestWorld;
@@ -47,7 +48,7 @@ export class ChaosStack {
   }
 
   async start(replicas = 2): Promise<void> {
-    await Promise.all([this.twilio.start(), this.smtp.start()]);
+    await Promise.all([this.twilio.start(), this.smtp.start(), this.fcm.start()]);
     for (const service of SERVICES) {
       const balancer = await new Balancer(service).start();
       this.balancers.set(service, balancer);
@@ -63,6 +64,7 @@ export class ChaosStack {
                 // notifier logs at info why it drops a page (the audit reads it).
                 LOG_LEVEL: 'info',
                 ...this.twilio.env(),
+                ...this.fcm.env(),
               }
             : {};
         const proc = new ServiceProcess({
@@ -92,7 +94,7 @@ export class ChaosStack {
   async close(): Promise<void> {
     await Promise.all(this.instances.map((i) => i.process.stop('SIGKILL').catch(() => undefined)));
     await Promise.all([...this.balancers.values()].map((b) => b.close()));
-    await Promise.all([this.twilio.stop(), this.smtp.stop()]);
+    await Promise.all([this.twilio.stop(), this.smtp.stop(), this.fcm.stop()]);
   }
 }
 

@@ -53,8 +53,12 @@ export async function buildWorld(
     const sms = await verifiedPhone(stack, notifier, user.id, 'sms', number);
     const voice = await verifiedPhone(stack, notifier, user.id, 'voice', number);
     const mail = await expectOk<{ id: string }>(notifier.post(`/api/v1/users/${user.id}/contact-methods`, { type: 'email', value: email }));
-    // Every page goes by SMS and email at once, and by a call a minute later.
+    const push = await expectOk<{ id: string }>(
+      notifier.post(`/api/v1/users/${user.id}/contact-methods`, { type: 'push', value: `fcm-token-chaos-device-${i}`, label: 'Phone' }),
+    );
+    // Every page goes by push, SMS and email at once, and by a call a minute later.
     const rules = [
+      { contactMethodId: push.id, delayMinutes: 0 },
       { contactMethodId: sms, delayMinutes: 0 },
       { contactMethodId: mail.id, delayMinutes: 0 },
       { contactMethodId: voice, delayMinutes: 1 },

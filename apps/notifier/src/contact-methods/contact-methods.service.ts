@@ -261,7 +261,7 @@ export class ContactMethodsService {
         return input.value.toLowerCase();
       case 'push':
         if (!PUSH_TOKEN.test(input.value))
-          throw new InvalidInputError('value must be the device\'s FCM registration token (letters, digits, ":", "-", "_" and ".")');
+          throw new InvalidInputError('value must be the device\'s FCM registration token: 20 to 4096 letters, digits, ":", "-", "_" and "."');
         return input.value;
     }
   }
