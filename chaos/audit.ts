@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { eventually, queryDb } from '#libs/testing';
+import { queryDb, waitUntilQuiet } from '#libs/testing';
 import type { ChaosStack } from './stack.js';
 import type { MonitoredKey } from './traffic.js';
 
@@ -37,14 +36,12 @@ interface NotificationRow {
   id: string;
   kind: string;
   page_id: string;
-  incident_id: string | null;
   channel: string;
   status: string;
   provider_message_id: string | null;
   error: string | null;
   destination: string;
   overdue: boolean;
-  requested_at: string | null;
 }
 
 /**
@@ -77,7 +74,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
   const notifierIncidents = await queryDb<{ id: string; status: string; changed_at: Date }>(db('notifier'), 'SELECT id, status, changed_at FROM incidents');
   const notifications = await queryDb<NotificationRow>(
     db('notifier'),
-    `SELECT id, kind, page_id, incident_id, channel, destination, status, provider_message_id, error, page->>'requestedAt' AS requested_at,
+    `SELECT id, kind, page_id, channel, destination, status, provider_message_id, error,
             (status = 'sending' OR (status = 'queued' AND due_at <= now())) AS overdue
      FROM notifications`,
   );
@@ -88,23 +85,19 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
   const add = (list: Finding[], what: string, ids: string[]) => ids.length && list.push({ what, ids });
 
   // 1. accepted → stored
-  const byKey = new Map<string, AlertRow[]>();
-  for (const a of alerts) byKey.set(`${a.service_id}/${a.dedup_key}`, [...(byKey.get(`${a.service_id}/${a.dedup_key}`) ?? []), a]);
+  const occurrences = new Map<string, number>();
+  for (const a of alerts) occurrences.set(`${a.service_id}/${a.dedup_key}`, (occurrences.get(`${a.service_id}/${a.dedup_key}`) ?? 0) + a.count);
   const triggered = keys.filter((k) => k.triggersAccepted > 0);
+  const stored = (k: MonitoredKey) => occurrences.get(`${k.service.id}/${k.key}`);
   add(
     lost,
     'accepted triggers with no alert stored',
-    triggered.filter((k) => !byKey.has(`${k.service.id}/${k.key}`)).map((k) => `${k.service.sender}:${k.key}`),
+    triggered.filter((k) => stored(k) === undefined).map((k) => `${k.service.sender}:${k.key}`),
   );
   add(
     lost,
     'fewer occurrences stored than triggers accepted',
-    triggered
-      .filter((k) => {
-        const rows = byKey.get(`${k.service.id}/${k.key}`);
-        return rows && rows.reduce((n, a) => n + a.count, 0) < k.triggersAccepted;
-      })
-      .map((k) => `${k.service.sender}:${k.key} (${byKey.get(`${k.service.id}/${k.key}`)!.reduce((n, a) => n + a.count, 0)} < ${k.triggersAccepted})`),
+    triggered.filter((k) => (stored(k) ?? Infinity) < k.triggersAccepted).map((k) => `${k.service.sender}:${k.key} (${stored(k)} < ${k.triggersAccepted})`),
   );
 
   // 2. stored → incident
@@ -124,45 +117,40 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
     incidents.filter((i) => !fired.has(i.id)).map((i) => `#${i.number} ${i.id}`),
   );
   const pageIds = new Set(notifications.filter((n) => n.kind === 'page').map((n) => n.page_id));
+  const requested = firings.flatMap((f) => f.user_ids.map((u) => ({ pageId: pageIdOf(f, u), firing: f })));
+  // A page notifier did not record is stale when its incident was acknowledged or resolved by the
+  // time it arrived: notifier's copy says so now, or notifier's log said so then (its copy may have
+  // moved on since: a person's ack applied at once, then the monitor's earlier resolve).
   const closedAt = new Map(notifierIncidents.filter((i) => i.status !== 'triggered').map((i) => [i.id, i.changed_at.getTime()]));
-  const requested: string[] = [];
-  const stale: string[] = [];
-  for (const f of firings)
-    for (const u of f.user_ids) {
-      const pageId = `${f.incident_id}:g${f.generation}:l${f.loop}:s${f.step}:${u}`;
-      requested.push(pageId);
-      if (!pageIds.has(pageId) && (closedAt.get(f.incident_id) ?? 0) >= f.fired_at.getTime()) stale.push(pageId);
-    }
-  const staleSet = new Set(stale);
-  const notifierIncident = new Map(notifierIncidents.map((i) => [i.id, i]));
-  const incidentById = new Map(incidents.map((i) => [i.id, i]));
-  const firedAt = new Map<string, Date>(
-    firings.flatMap((f) => f.user_ids.map((u) => [`${f.incident_id}:g${f.generation}:l${f.loop}:s${f.step}:${u}`, f.fired_at] as const)),
-  );
-  // notifier says in its log when it drops a page as stale, and what it saw (its copy may have
-  // moved on since: a person's ack it applied at once, then the monitor's earlier resolve).
   const droppedByLog = staleInLogs(stack.logDir);
-  for (const p of requested) if (!pageIds.has(p) && !staleSet.has(p) && droppedByLog.has(p)) stale.push(p);
-  const unrecorded = requested.filter((p) => !pageIds.has(p) && !staleSet.has(p) && !droppedByLog.has(p));
+  const notRecorded = requested.filter((r) => !pageIds.has(r.pageId));
+  const isStale = (r: (typeof requested)[number]) => (closedAt.get(r.firing.incident_id) ?? 0) >= r.firing.fired_at.getTime() || droppedByLog.has(r.pageId);
+  const stale = notRecorded.filter(isStale);
+  const unrecorded = notRecorded.filter((r) => !isStale(r));
   // Where was it lost: before Kafka (oncall's outbox) or after (notifier's consumer)?
   const inKafka = unrecorded.length ? await pageRequestsInKafka(stack) : new Map<string, number>();
+  const notifierIncident = new Map(notifierIncidents.map((i) => [i.id, i]));
+  const incidentById = new Map(incidents.map((i) => [i.id, i]));
   add(
     lost,
     'pages requested by oncall that notifier never recorded',
-    unrecorded.map((p) => {
-      const id = p.split(':')[0]!;
-      const n = notifierIncident.get(id);
-      const i = incidentById.get(id);
-      return `${p} (fired ${firedAt.get(p)!.toISOString()}; page.requested in Kafka ${inKafka.get(p) ?? 0} times; notifier's copy: ${n ? `${n.status} since ${n.changed_at.toISOString()}` : 'none'}; incidents: #${i?.number} ${i?.status}, acknowledged ${i?.acknowledged_at?.toISOString() ?? '-'})`;
+    unrecorded.map(({ pageId, firing }) => {
+      const n = notifierIncident.get(firing.incident_id);
+      const i = incidentById.get(firing.incident_id);
+      return `${pageId} (fired ${firing.fired_at.toISOString()}; page.requested in Kafka ${inKafka.get(pageId) ?? 0} times; notifier's copy: ${n ? `${n.status} since ${n.changed_at.toISOString()}` : 'none'}; incidents: #${i?.number} ${i?.status}, acknowledged ${i?.acknowledged_at?.toISOString() ?? '-'})`;
     }),
   );
 
   // 4. notification → message (or a recorded failure)
-  const sids = new Set([...stack.twilio.messages.map((m) => m.sid), ...stack.twilio.calls.map((c) => c.sid), ...stack.fcm.sends.map((p) => p.name)]);
+  const phoneAndPush = [
+    ...stack.twilio.messages.map((m) => ({ channel: 'sms', id: m.sid, to: m.to })),
+    ...stack.twilio.calls.map((c) => ({ channel: 'voice', id: c.sid, to: c.to })),
+    ...stack.fcm.sends.map((p) => ({ channel: 'push', id: p.name, to: p.message.token })),
+  ];
   const mailIds = new Map<string, number>();
   for (const m of stack.smtp.mails) mailIds.set(m.messageId, (mailIds.get(m.messageId) ?? 0) + 1);
-  const reached = (n: NotificationRow) =>
-    n.channel === 'email' ? !!n.provider_message_id && mailIds.has(n.provider_message_id) : !!n.provider_message_id && sids.has(n.provider_message_id);
+  const atProvider = new Set([...phoneAndPush.map((m) => m.id), ...mailIds.keys()]);
+  const reached = (n: NotificationRow) => !!n.provider_message_id && atProvider.has(n.provider_message_id);
   add(
     lost,
     'notifications recorded sent that never reached the provider',
@@ -182,11 +170,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
   for (const n of notifications)
     if (!n.provider_message_id && ['unknown', 'failed'].includes(n.status))
       unknownAt.set(`${n.channel}/${n.destination}`, (unknownAt.get(`${n.channel}/${n.destination}`) ?? 0) + 1);
-  const unrecordedSends = [
-    ...stack.twilio.messages.map((m) => ({ channel: 'sms', sid: m.sid, to: m.to })),
-    ...stack.twilio.calls.map((c) => ({ channel: 'voice', sid: c.sid, to: c.to })),
-    ...stack.fcm.sends.map((p) => ({ channel: 'push', sid: p.name, to: p.message.token })),
-  ].filter((m) => !recorded.has(m.sid));
+  const unrecordedSends = phoneAndPush.filter((m) => !recorded.has(m.id));
   let sentButUnknown = 0;
   const extra: string[] = [];
   for (const m of unrecordedSends) {
@@ -194,7 +178,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
     if ((unknownAt.get(k) ?? 0) > 0) {
       unknownAt.set(k, unknownAt.get(k)! - 1);
       sentButUnknown += 1;
-    } else extra.push(`${m.channel} ${m.sid} to ${m.to}`);
+    } else extra.push(`${m.channel} ${m.id} to ${m.to}`);
   }
   add(doubled, 'SMS, calls and pushes the provider took beyond what notifier recorded', extra);
   add(
@@ -237,10 +221,7 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
     const lateFirings = (fired.get(i.id) ?? []).filter((f) => f.fired_at.getTime() > at.getTime() + 2000);
     if (!lateFirings.length) return undefined;
     const lag = Math.max(...lateFirings.map((f) => f.fired_at.getTime() - at.getTime()));
-    const messages = lateFirings.reduce(
-      (n, f) => n + f.user_ids.reduce((m, u) => m + (sentFor.get(`${f.incident_id}:g${f.generation}:l${f.loop}:s${f.step}:${u}`) ?? 0), 0),
-      0,
-    );
+    const messages = lateFirings.reduce((n, f) => n + f.user_ids.reduce((m, u) => m + (sentFor.get(pageIdOf(f, u)) ?? 0), 0), 0);
     return `#${i.number}: ${lateFirings.length} step(s) up to ${(lag / 1000).toFixed(1)} s after; ${messages} message(s) sent for them`;
   };
   const list = (f: (i: (typeof incidents)[number]) => string | undefined) => incidents.map(f).filter((x): x is string => !!x);
@@ -285,13 +266,9 @@ export async function audit(stack: ChaosStack, keys: MonitoredKey[]): Promise<Au
 
 /** Every page.requested on the pages topic, by page id (how many copies). */
 async function pageRequestsInKafka(stack: ChaosStack): Promise<Map<string, number>> {
-  const admin = new Kafka({ clientId: 'klaxon-chaos-audit', brokers: stack.world.infra.brokers.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const end = (await admin.fetchTopicOffsets(stack.world.topic('pages'))).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  await admin.disconnect();
   const tap = await stack.world.tap('pages');
   try {
-    await eventually(async () => tap.messages.length >= end, { timeoutMs: 60_000, what: `all ${end} messages of the pages topic` });
+    await waitUntilQuiet(stack.world, { services: [], taps: [tap] });
   } finally {
     await tap.stop();
   }
@@ -301,6 +278,11 @@ async function pageRequestsInKafka(stack: ChaosStack): Promise<Map<string, numbe
     if (m.json?.type === 'page.requested' && pageId) out.set(pageId, (out.get(pageId) ?? 0) + 1);
   }
   return out;
+}
+
+/** The page id oncall gives a step's page to one person (apps/oncall/src/escalation/engine.ts). */
+function pageIdOf(f: { incident_id: string; generation: number; loop: number; step: number }, userId: string): string {
+  return `${f.incident_id}:g${f.generation}:l${f.loop}:s${f.step}:${userId}`;
 }
 
 /** The commonest failure reasons, for the counts. */

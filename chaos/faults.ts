@@ -132,12 +132,11 @@ export class FaultRunner {
     }
   }
 
-  /** Pauses after kills and stalls while broker and database were up (the others are the outage's). */
-  cleanPauses(): { fault: string; ms: number }[] {
-    return this.pauses
-      .filter((p): p is { fault: string; since: number; ms: number } => p.ms !== null)
-      .filter((p) => !this.outages.some((o) => o.from < p.since + p.ms && o.to > p.since))
-      .sort((a, b) => b.ms - a.ms);
+  /** Measured pauses after kills and stalls, longest first: while broker and database were up, and during an outage of either (the outage's, not the kill's). */
+  measuredPauses(): { clean: { fault: string; ms: number }[]; duringOutage: { fault: string; ms: number }[] } {
+    const measured = this.pauses.filter((p): p is { fault: string; since: number; ms: number } => p.ms !== null).sort((a, b) => b.ms - a.ms);
+    const inOutage = (p: { since: number; ms: number }) => this.outages.some((o) => o.from < p.since + p.ms && o.to > p.since);
+    return { clean: measured.filter((p) => !inOutage(p)), duringOutage: measured.filter(inOutage) };
   }
 
   private note(line: string): void {

@@ -6,7 +6,7 @@ import { ChaosKafka, ChaosPostgres } from './cluster.js';
 import { FAULT_KINDS, FaultRunner, describeFault, faultSchedule } from './faults.js';
 import { Random } from './random.js';
 import { ChaosStack } from './stack.js';
-import { Responders, buildWorld, sendEvent, sendEvents, type Action, type MonitoredKey, type SendLog } from './traffic.js';
+import { Responders, buildWorld, sendEvents, type Action, type MonitoredKey, type SendLog } from './traffic.js';
 
 /**
  * `npm run chaos [-- --short] [--seed N] [--minutes M]`: the whole stack with two instances of
@@ -121,15 +121,14 @@ export default async function chaos(args: string[]): Promise<number> {
     say(
       `quiet ${((quietAt - faults.lastEndedAt) / 1000).toFixed(1)} s after the last fault ended (${((quietAt - stormEnded) / 1000).toFixed(1)} s after the storm's last event)`,
     );
-    const pauses = faults.cleanPauses();
+    const { clean: pauses, duringOutage } = faults.measuredPauses();
     const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     say(
       pauses.length
         ? `partitions without a live consumer after a kill or stall (session timeout ${secs(sessionTimeoutMs)}; broker and database up): longest ${secs(pauses[0]!.ms)}, median ${secs(pauses[Math.floor(pauses.length / 2)]!.ms)} over ${pauses.length}: ${pauses.map((p) => `${p.fault} ${secs(p.ms)}`).join(', ')}`
         : 'no kill or stall happened while broker and database were up: no pause measured',
     );
-    const confounded = faults.pauses.filter((p) => p.ms !== null && !pauses.some((c) => c.fault === p.fault && c.ms === p.ms));
-    if (confounded.length) say(`  during a broker or database outage: ${confounded.map((p) => `${p.fault} ${secs(p.ms!)}`).join(', ')}`);
+    if (duringOutage.length) say(`  during a broker or database outage: ${duringOutage.map((p) => `${p.fault} ${secs(p.ms)}`).join(', ')}`);
     await responders.stop();
     const acks = responders.acks;
     const by = (via: string, action: string) => acks.filter((a) => a.via === via && a.action === action).length;
@@ -163,8 +162,7 @@ export default async function chaos(args: string[]): Promise<number> {
     report('LOST', result.lost);
     report('DOUBLED', result.doubled);
     report('WRONG', result.wrong);
-    console.log(`paging that went on after an acknowledgement or resolve: ${count(result.late)} incidents`);
-    for (const f of result.late) console.log(`  ${f.what}: ${f.ids.length}\n    ${f.ids.slice(0, 20).join('\n    ')}`);
+    report('paging that went on after an acknowledgement or resolve (reported, not failed on)', result.late);
     for (const e of harnessErrors) say(`harness error: ${e}`);
     const problems = count(result.lost) + count(result.doubled) + count(result.wrong) + log.refused.length + failedFaults.length + harnessErrors.length;
     failed = problems > 0;
@@ -219,7 +217,7 @@ async function resolveAll(ingest: string, keys: MonitoredKey[], log: SendLog): P
   const queue = keys.filter((k) => k.triggersAccepted > 0);
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      for (let k = queue.shift(); k; k = queue.shift()) await sendEvent(ingest, k, 'resolve', log);
+      for (let k = queue.shift(); k; k = queue.shift()) await sendEvents(ingest, [{ k, action: 'resolve' }], log);
     }),
   );
 }

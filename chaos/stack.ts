@@ -34,14 +34,12 @@ export class ChaosStack {
   readonly fcm = new FakeFcm();
   readonly instances: Instance[] = [];
   readonly balancers = new Map<ServiceName, Balancer>();
-  readonly world: TestWorld;
+  readonly world = new TestWorld();
 
   constructor(
     private readonly env: Record<string, string>,
     readonly logDir: string,
-  ) {
-    this.world = new TestWorld();
-  }
+  ) {}
 
   api(service: ServiceName): Api {
     return new Api(this.balancers.get(service)!.url);

@@ -204,14 +204,10 @@ function request(events: { k: MonitoredKey; action: Action }[]): { path: string;
 }
 
 /**
- * Sends one event as a monitor would: retried on 5xx and lost connections for up to a minute
+ * Sends events as a monitor would, in one request (several only in Alertmanager's batches; each
+ * counts as accepted when the request is): retried on 5xx and lost connections for up to a minute
  * (PagerDuty's and Alertmanager's senders retry; a 2xx is the promise that nothing is lost).
  */
-export async function sendEvent(ingest: string, k: MonitoredKey, action: Action, log: SendLog): Promise<boolean> {
-  return sendEvents(ingest, [{ k, action }], log);
-}
-
-/** Several events in one request (Alertmanager's batches); each counts as accepted when the request is. */
 export async function sendEvents(ingest: string, events: { k: MonitoredKey; action: Action }[], log: SendLog): Promise<boolean> {
   const r = request(events);
   const what = events.map((e) => `${e.action} ${e.k.key}`).join(', ');

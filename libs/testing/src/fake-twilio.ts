@@ -67,7 +67,7 @@ export class FakeTwilio {
       req.on('end', () => {
         // Listing (what reconciling asks) waits while a test holds it: a Twilio that is slow to answer.
         if (req.method === 'GET') this.listRequests += 1;
-        const held = req.method === 'GET' ? this.listHold : undefined;
+        const held = req.method === 'GET' ? this.held.list : undefined;
         if (held) void held.then(() => this.handle(req, body, res));
         else this.handle(req, body, res);
       });
@@ -82,21 +82,15 @@ export class FakeTwilio {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
-  private listHold?: Promise<void>;
+  /** Requests held until a test releases them: lists (reconciling) or creates (answered late). */
+  private readonly held: { list?: Promise<void>; create?: Promise<void> } = {};
   /** How many list requests (reconciling) have arrived, held or not. */
   listRequests = 0;
 
   /** Holds every list request until the returned function is called. */
   holdLists(): () => void {
-    let release!: () => void;
-    this.listHold = new Promise<void>((r) => (release = r));
-    return () => {
-      this.listHold = undefined;
-      release();
-    };
+    return this.hold('list');
   }
-
-  private createHold?: Promise<void>;
 
   /**
    * A Twilio that takes the message but is slow to say so: every create is recorded (the message
@@ -104,10 +98,14 @@ export class FakeTwilio {
    * leaves it not knowing whether it sent.
    */
   holdCreates(): () => void {
+    return this.hold('create');
+  }
+
+  private hold(kind: 'list' | 'create'): () => void {
     let release!: () => void;
-    this.createHold = new Promise<void>((r) => (release = r));
+    this.held[kind] = new Promise<void>((r) => (release = r));
     return () => {
-      this.createHold = undefined;
+      this.held[kind] = undefined;
       release();
     };
   }
@@ -211,7 +209,7 @@ export class FakeTwilio {
           status: refusal.status,
         });
       const createdAt = this.options.now?.() ?? new Date();
-      const hold = this.createHold;
+      const hold = this.held.create;
       const answer = (payload: unknown) => (hold ? void hold.then(() => send(201, payload)) : send(201, payload));
       if (m[2] === 'Messages') {
         const sms: FakeSms = {
